@@ -1,0 +1,42 @@
+"""kerasnip: Keras 3 layer blocks as scikit-learn estimators with tunable architectures."""
+
+from kerasnip.config import choose_default_backend
+
+choose_default_backend()
+
+from kerasnip.blocks import BlockError, inp_spec  # noqa: E402
+from kerasnip.build import BuildError  # noqa: E402
+from kerasnip.estimator import KerasClassifier, KerasEstimator, KerasRegressor  # noqa: E402
+from kerasnip.registry import (  # noqa: E402
+    register_keras_loss,
+    register_keras_metric,
+    register_keras_optimizer,
+)
+from kerasnip.spec import (  # noqa: E402
+    create_keras_functional_spec,
+    create_keras_sequential_spec,
+    get_spec,
+    model_exists,
+    remove_keras_spec,
+)
+from kerasnip.tuning import tune  # noqa: E402
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "BlockError",
+    "BuildError",
+    "KerasClassifier",
+    "KerasEstimator",
+    "KerasRegressor",
+    "create_keras_functional_spec",
+    "create_keras_sequential_spec",
+    "get_spec",
+    "inp_spec",
+    "model_exists",
+    "register_keras_loss",
+    "register_keras_metric",
+    "register_keras_optimizer",
+    "remove_keras_spec",
+    "tune",
+]

@@ -1,0 +1,191 @@
+"""Block introspection: what a layer-block function takes, and what kerasnip injects.
+
+A block is a plain function. Its first argument (sequential specs) or its
+upstream arguments (functional specs) carry the model or tensors; the
+arguments named in :data:`INJECTED_ARGS` are filled in from the data; every
+other argument is a hyperparameter and must have a default.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+INJECTED_ARGS = ("input_shape", "num_classes", "num_outputs")
+# Block names that would make generated parameter names ambiguous with the
+# spec's own ``compile_*``, ``fit_*``, ``learn_rate``, ``random_state`` and
+# ``verbose`` parameters.
+RESERVED_BLOCK_NAMES = ("compile", "fit", "learn", "random", "verbose", "num")
+
+
+class BlockError(ValueError):
+    """A layer block or a set of blocks cannot be turned into a spec."""
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """What kerasnip knows about one layer block.
+
+    Attributes
+    ----------
+    name : str
+        The block's key in ``layer_blocks``.
+    function : callable
+        The block function itself.
+    inputs : tuple of str
+        Arguments that receive the model (sequential) or upstream tensors
+        (functional), in call order.
+    upstream : dict
+        Functional specs only: input argument -> upstream block name.
+    injected : tuple of str
+        Arguments filled from the data (``input_shape``, ``num_classes``, ...).
+    hyperparameters : dict
+        Argument name -> :class:`inspect.Parameter` (default and annotation).
+    """
+
+    name: str
+    function: Callable
+    inputs: tuple[str, ...]
+    upstream: dict[str, str] = field(default_factory=dict)
+    injected: tuple[str, ...] = ()
+    hyperparameters: dict[str, inspect.Parameter] = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        """Hyperparameter name -> the block's own default."""
+        return {arg: p.default for arg, p in self.hyperparameters.items()}
+
+
+def check_block_name(name: object) -> str:
+    """Validate a block name: a Python identifier that is not reserved."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise BlockError(
+            f"Block name {name!r} is not a valid Python identifier; block names become "
+            "parameter names (e.g. 'num_hidden', 'hidden_units'), so use letters, digits "
+            "and underscores, not starting with a digit."
+        )
+    if name in RESERVED_BLOCK_NAMES:
+        raise BlockError(
+            f"Block name {name!r} is reserved: it would clash with kerasnip's own "
+            f"parameters ({', '.join(n + '_*' for n in RESERVED_BLOCK_NAMES)}). "
+            "Rename the block."
+        )
+    return name
+
+
+def block_signature(name: str, function: object) -> inspect.Signature:
+    """The signature of a block, with a clear error for non-callables."""
+    if not callable(function):
+        raise BlockError(
+            f"Block {name!r} must be a function (or other callable), got "
+            f"{type(function).__name__}: {function!r}."
+        )
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError) as exc:
+        raise BlockError(f"Cannot read the signature of block {name!r}: {exc}") from exc
+
+
+def split_parameters(
+    name: str, signature: inspect.Signature, inputs: tuple[str, ...]
+) -> tuple[tuple[str, ...], dict[str, inspect.Parameter]]:
+    """Split a block's non-input arguments into injected ones and hyperparameters."""
+    injected: list[str] = []
+    hyper: dict[str, inspect.Parameter] = {}
+    for arg, param in signature.parameters.items():
+        if arg in inputs:
+            continue
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise BlockError(
+                f"Block {name!r} takes *{arg} or **{arg}; list each hyperparameter as a "
+                "named argument with a default so kerasnip can expose and tune it."
+            )
+        if arg in INJECTED_ARGS:
+            injected.append(arg)
+            continue
+        if param.default is inspect.Parameter.empty:
+            raise BlockError(
+                f"Argument {arg!r} of block {name!r} has no default. Every block argument "
+                f"other than its input(s) {list(inputs)} and the injected "
+                f"{list(INJECTED_ARGS)} is a hyperparameter and needs a default, "
+                f"e.g. `def {getattr(signature, '__name__', name)}(..., {arg}=...)`."
+            )
+        hyper[arg] = param
+    return tuple(injected), hyper
+
+
+def inspect_sequential_block(name: str, function: object) -> BlockInfo:
+    """Introspect a sequential block ``block(model, **hyperparameters) -> model``."""
+    check_block_name(name)
+    signature = block_signature(name, function)
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if not positional or positional[0].name in INJECTED_ARGS:
+        raise BlockError(
+            f"Sequential block {name!r} must take the model as its first argument, "
+            f"e.g. `def {name}(model, units=32): ...` (the first block gets model=None "
+            "and creates the keras.Sequential)."
+        )
+    model_arg = positional[0].name
+    injected, hyper = split_parameters(name, signature, (model_arg,))
+    return BlockInfo(name, function, (model_arg,), {}, injected, hyper)
+
+
+class inp_spec:  # noqa: N801 - lowercase like the R function users know
+    """Rename a functional block's input arguments to wire it to upstream blocks.
+
+    Parameters
+    ----------
+    block : callable
+        A functional layer block.
+    mapping : str or dict
+        A string renames the block's first argument to that upstream block
+        name; a dict maps ``{argument: upstream_block}`` for several inputs.
+
+    Examples
+    --------
+    >>> def dense(tensor, units=16):
+    ...     return keras.layers.Dense(units)(tensor)
+    >>> path_a = inp_spec(dense, "input_a")            # doctest: +SKIP
+    >>> merge = inp_spec(concat, {"x": "path_a", "y": "path_b"})  # doctest: +SKIP
+    """
+
+    def __init__(self, block: Callable, mapping: str | Mapping[str, str]):
+        signature = block_signature(getattr(block, "__name__", "block"), block)
+        params = list(signature.parameters)
+        if isinstance(mapping, str):
+            if not params:
+                raise BlockError("inp_spec() needs a block that takes at least one argument.")
+            mapping = {params[0]: mapping}
+        mapping = dict(mapping)
+        unknown = [arg for arg in mapping if arg not in params]
+        if unknown:
+            from kerasnip._utils import did_you_mean
+
+            hints = "".join(did_you_mean(arg, params) for arg in unknown)
+            raise BlockError(
+                f"inp_spec() maps argument(s) {unknown} that block "
+                f"{getattr(block, '__name__', block)!r} does not have; its arguments are "
+                f"{params}.{hints}"
+            )
+        self.block = block
+        self.mapping = mapping
+        self.__name__ = getattr(block, "__name__", "block")
+        self.__doc__ = getattr(block, "__doc__", None)
+        self.__signature__ = signature.replace(
+            parameters=[
+                p.replace(name=mapping.get(p.name, p.name)) for p in signature.parameters.values()
+            ]
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        reverse = {new: old for old, new in self.mapping.items()}
+        return self.block(*args, **{reverse.get(k, k): v for k, v in kwargs.items()})
+
+    def __repr__(self) -> str:
+        return f"inp_spec({self.__name__}, {self.mapping!r})"

@@ -1,0 +1,155 @@
+"""Data handling: turning X and y into what Keras takes, and back.
+
+X may be a numpy array of any rank, a DataFrame of numeric columns, or a
+DataFrame with one array-valued column (each cell an array, like R's
+``I(matrix)``). Classification labels keep the user's type (ints, strings,
+bools, categoricals); the encoding Keras sees follows the loss.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_array, column_or_1d
+
+TARGET_FORMATS = ("onehot", "integer", "binary")
+
+
+def is_array_column_frame(X: Any) -> bool:
+    """Whether ``X`` is a DataFrame whose single column holds arrays."""
+    return (
+        isinstance(X, pd.DataFrame)
+        and X.shape[1] == 1
+        and X.dtypes.iloc[0] == object
+        and len(X) > 0
+        and isinstance(X.iloc[0, 0], (np.ndarray, list, tuple))
+    )
+
+
+def stack_array_column(column: pd.Series) -> np.ndarray:
+    """Stack a Series of equally shaped arrays into one ``(n, ...)`` array."""
+    cells = [np.asarray(cell) for cell in column]
+    shapes = {cell.shape for cell in cells}
+    if len(shapes) > 1:
+        raise ValueError(
+            f"Array column {column.name!r} holds cells of different shapes "
+            f"{sorted(shapes)[:4]}; every row must have the same shape."
+        )
+    return np.stack(cells)
+
+
+def as_feature_array(X: Any) -> Any:
+    """Unwrap an array-valued DataFrame column; anything else is returned as is."""
+    if is_array_column_frame(X):
+        return stack_array_column(X.iloc[:, 0])
+    return X
+
+
+def to_float32(X: np.ndarray) -> np.ndarray:
+    """The float32 view Keras trains on (no copy when already float32)."""
+    return np.asarray(X, dtype="float32")
+
+
+def check_features(X: Any, input_shape: tuple[int, ...] | None) -> np.ndarray:
+    """Validate an already unwrapped feature array and compare to the fitted shape."""
+    X = check_array(X, allow_nd=True, dtype="numeric", ensure_all_finite=True)
+    if input_shape is not None and tuple(X.shape[1:]) != tuple(input_shape):
+        raise ValueError(
+            f"X has per-sample shape {tuple(X.shape[1:])} but the model was fitted on "
+            f"per-sample shape {tuple(input_shape)}; pass data with the same columns "
+            "(or image size) as during fit."
+        )
+    return to_float32(X)
+
+
+class ClassEncoder:
+    """Map the user's labels to indices and back, in the format a loss needs.
+
+    Parameters
+    ----------
+    classes : array-like, optional
+        Known classes (as given to ``partial_fit(classes=...)``).
+    """
+
+    def __init__(self, classes: Any = None):
+        self.classes = None if classes is None else np.asarray(classes)
+
+    def fit(self, y: Any) -> ClassEncoder:
+        """Learn the classes from ``y`` (categoricals keep their level order)."""
+        values = self._labels(y)
+        check_classification_targets(values)
+        if self.classes is None:
+            if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
+                present = set(pd.unique(values))
+                self.classes = np.asarray([c for c in y.cat.categories if c in present])
+            else:
+                self.classes = np.unique(values)
+        if len(self.classes) < 2:
+            raise ValueError(
+                f"y has a single class ({self.classes.tolist()}); classification needs at "
+                "least two classes. Check the labels, or use a regression spec."
+            )
+        return self
+
+    @staticmethod
+    def _labels(y: Any) -> np.ndarray:
+        if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+            y = y.iloc[:, 0]
+        values = np.asarray(y)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = column_or_1d(values, warn=True)
+        if values.ndim != 1:
+            raise ValueError(
+                f"y must be one label per sample (1-D), got shape {values.shape}. "
+                "For several outputs use a functional spec with one output block per column."
+            )
+        if type_of_target(values) == "continuous":
+            raise ValueError(
+                "Unknown label type: continuous. y looks like a regression target; use "
+                "mode='regression', or convert the labels to classes."
+            )
+        return values
+
+    def indices(self, y: Any) -> np.ndarray:
+        """Class index per sample, with a clear error for unseen labels."""
+        values = self._labels(y)
+        order = np.argsort(self.classes)
+        sorted_classes = self.classes[order]
+        positions = np.searchsorted(sorted_classes, values)
+        positions = np.clip(positions, 0, len(sorted_classes) - 1)
+        unseen = sorted_classes[positions] != values
+        if np.any(unseen):
+            labels = pd.unique(values[unseen])[:10].tolist()
+            raise ValueError(
+                f"y contains labels not seen in fit: {labels}. Known classes: "
+                f"{self.classes.tolist()}. Refit with all labels, or pass classes=... to "
+                "partial_fit."
+            )
+        return order[positions]
+
+    def encode(self, y: Any, target_format: str) -> np.ndarray:
+        """Encode ``y`` as one-hot rows, integer indices or a 0/1 column."""
+        index = self.indices(y)
+        if target_format == "integer":
+            return index.astype("int32")
+        if target_format == "binary":
+            return index.astype("float32").reshape(-1, 1)
+        return np.eye(len(self.classes), dtype="float32")[index]
+
+    def decode(self, index: np.ndarray) -> np.ndarray:
+        """Labels for class indices, in the user's label type."""
+        return self.classes[np.asarray(index, dtype=int)]
+
+
+def regression_targets(y: Any) -> np.ndarray:
+    """Validate a numeric target (1-D or ``(n, k)``) and cast it to float32."""
+    if isinstance(y, (pd.DataFrame, pd.Series)):
+        y = y.to_numpy()
+    y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=True,
+                    input_name="y")
+    if y.ndim > 2:
+        raise ValueError(f"y must be 1-D or 2-D for regression, got shape {y.shape}.")
+    return to_float32(y)

@@ -1,0 +1,17 @@
+"""Namespace of the generated estimator classes: ``kerasnip.specs.<model_name>``.
+
+Generated classes report this module as their home so that tools which look a
+class up by module and name (cloudpickle, sphinx, ``repr``) find the one
+currently registered under that name.
+"""
+
+from __future__ import annotations
+
+
+def __getattr__(name: str) -> type:
+    from kerasnip.spec import registered_spec
+
+    try:
+        return registered_spec(name)
+    except KeyError:
+        raise AttributeError(f"no kerasnip spec named {name!r} is registered") from None
