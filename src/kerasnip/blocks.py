@@ -136,7 +136,7 @@ def inspect_sequential_block(name: str, function: object) -> BlockInfo:
     return BlockInfo(name, function, (model_arg,), {}, injected, hyper)
 
 
-class inp_spec:  # noqa: N801 - lowercase like the R function users know
+class inp_spec:  # lowercase like the R function users know
     """Rename a functional block's input arguments to wire it to upstream blocks.
 
     Parameters

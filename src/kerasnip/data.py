@@ -23,7 +23,7 @@ def is_array_column_frame(X: Any) -> bool:
     return (
         isinstance(X, pd.DataFrame)
         and X.shape[1] == 1
-        and X.dtypes.iloc[0] == object
+        and pd.api.types.is_object_dtype(X.dtypes.iloc[0])
         and len(X) > 0
         and isinstance(X.iloc[0, 0], (np.ndarray, list, tuple))
     )
@@ -80,13 +80,18 @@ class ClassEncoder:
     def fit(self, y: Any) -> ClassEncoder:
         """Learn the classes from ``y`` (categoricals keep their level order)."""
         values = self._labels(y)
-        check_classification_targets(values)
         if self.classes is None:
             if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
                 present = set(pd.unique(values))
                 self.classes = np.asarray([c for c in y.cat.categories if c in present])
             else:
                 self.classes = np.unique(values)
+        else:
+            given = self._labels(self.classes, what="classes")
+            if len(pd.unique(given)) != len(given):
+                raise ValueError(f"classes has duplicates: {given.tolist()}.")
+            self.classes = given
+            self.indices(values)  # every label of y must be among the given classes
         if len(self.classes) < 2:
             raise ValueError(
                 f"y has a single class ({self.classes.tolist()}); classification needs at "
@@ -95,7 +100,7 @@ class ClassEncoder:
         return self
 
     @staticmethod
-    def _labels(y: Any) -> np.ndarray:
+    def _labels(y: Any, what: str = "y") -> np.ndarray:
         if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
             y = y.iloc[:, 0]
         values = np.asarray(y)
@@ -103,36 +108,52 @@ class ClassEncoder:
             values = column_or_1d(values, warn=True)
         if values.ndim != 1:
             raise ValueError(
-                f"y must be one label per sample (1-D), got shape {values.shape}. "
+                f"{what} must be one label per sample (1-D), got shape {values.shape}. "
                 "For several outputs use a functional spec with one output block per column."
             )
-        if type_of_target(values) == "continuous":
+        if values.dtype == object:
+            _check_object_labels(values, what)
+        if type_of_target(values, input_name=what) == "continuous":
             raise ValueError(
-                "Unknown label type: continuous. y looks like a regression target; use "
+                f"Unknown label type: continuous. {what} looks like a regression target; use "
                 "mode='regression', or convert the labels to classes."
             )
+        check_classification_targets(values)
         return values
 
-    def indices(self, y: Any) -> np.ndarray:
-        """Class index per sample, with a clear error for unseen labels."""
-        values = self._labels(y)
-        order = np.argsort(self.classes)
-        sorted_classes = self.classes[order]
-        positions = np.searchsorted(sorted_classes, values)
-        positions = np.clip(positions, 0, len(sorted_classes) - 1)
-        unseen = sorted_classes[positions] != values
+    def indices(self, y: Any, what: str = "y") -> np.ndarray:
+        """Class index per label, with a clear error for labels not seen in fit.
+
+        Parameters
+        ----------
+        y : array-like
+            Labels.
+        what : str
+            How to call ``y`` in error messages.
+
+        Returns
+        -------
+        ndarray of int
+        """
+        values = np.asarray(y)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values.reshape(-1)
+        # A hash lookup, so mixed or unorderable label types cannot break it.
+        positions = pd.Index(self.classes).get_indexer(values)
+        unseen = positions < 0
         if np.any(unseen):
             labels = pd.unique(values[unseen])[:10].tolist()
+            hint = ("Refit with all labels, or pass classes=... to partial_fit." if what == "y"
+                    else "Use the labels of y as keys.")
             raise ValueError(
-                f"y contains labels not seen in fit: {labels}. Known classes: "
-                f"{self.classes.tolist()}. Refit with all labels, or pass classes=... to "
-                "partial_fit."
+                f"{what} contains labels not seen in fit: {labels}. Known classes: "
+                f"{self.classes.tolist()}. {hint}"
             )
-        return order[positions]
+        return positions
 
     def encode(self, y: Any, target_format: str) -> np.ndarray:
         """Encode ``y`` as one-hot rows, integer indices or a 0/1 column."""
-        index = self.indices(y)
+        index = self.indices(self._labels(y))
         if target_format == "integer":
             return index.astype("int32")
         if target_format == "binary":
@@ -142,6 +163,32 @@ class ClassEncoder:
     def decode(self, index: np.ndarray) -> np.ndarray:
         """Labels for class indices, in the user's label type."""
         return self.classes[np.asarray(index, dtype=int)]
+
+
+def _check_object_labels(values: np.ndarray, what: str) -> None:
+    """Clear errors for missing or mixed-type labels (numpy cannot sort those)."""
+    missing = pd.isna(values)
+    if missing.any():
+        raise ValueError(
+            f"{what} contains {int(missing.sum())} missing label(s) (None/NaN), e.g. at "
+            f"position {int(np.flatnonzero(missing)[0])}; drop those rows or give them a label."
+        )
+    kinds = {_label_kind(v) for v in values}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{what} mixes label types {sorted(kinds)}; use one type for all labels, "
+            "e.g. y.astype(str)."
+        )
+
+
+def _label_kind(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (str, np.str_)):
+        return "str"
+    if isinstance(value, (int, float, np.number)):
+        return "number"
+    return type(value).__name__
 
 
 def regression_targets(y: Any) -> np.ndarray:

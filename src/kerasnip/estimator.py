@@ -15,14 +15,13 @@ import contextlib
 import copy
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -35,6 +34,8 @@ from kerasnip.build import BuildError, build_model
 from kerasnip.spec import SpecDefinition, SpecMeta, check_parameter_names
 from kerasnip.tuning.markers import tune
 
+_SEED_SPAN = 2**31
+
 
 class NotTunedError(ValueError):
     """A parameter is still marked with ``tune()`` when the model is fitted."""
@@ -44,22 +45,59 @@ class NotTunedError(ValueError):
 def seeded(seed: int | None) -> Iterator[None]:
     """Seed Python, NumPy and the Keras backend for a block of work, then restore.
 
-    Keras's ``set_random_seed`` reseeds the global ``random`` and
-    ``numpy.random`` state; restoring it afterwards keeps a user's own random
-    streams untouched by fitting a model.
+    ``keras.utils.set_random_seed`` reseeds the global ``random`` and
+    ``numpy.random`` state (and torch's, on that backend); restoring them
+    afterwards keeps a user's own random streams untouched by fitting a model.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed; ``None`` leaves every random state alone.
     """
     if seed is None:
         yield
         return
     import keras
 
+    torch = _torch_if_backend()
     py_state, np_state = random.getstate(), np.random.get_state()
+    torch_state = None if torch is None else torch.random.get_rng_state()
     keras.utils.set_random_seed(seed)
     try:
         yield
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
+        if torch is not None:
+            torch.random.set_rng_state(torch_state)
+
+
+def _torch_if_backend() -> Any:
+    import keras
+
+    if keras.backend.backend() != "torch":
+        return None
+    import torch
+
+    return torch
+
+
+def _fresh_callbacks(callbacks: Any) -> list[Any]:
+    """Deep copies of ``fit_callbacks``, so no state (best weights, wait counters,
+    the attached model) carries over from one fit, or one clone, to the next."""
+    if not isinstance(callbacks, (list, tuple)):
+        callbacks = [callbacks]
+    fresh = []
+    for callback in callbacks:
+        try:
+            fresh.append(copy.deepcopy(callback))
+        except Exception as exc:
+            raise TypeError(
+                f"fit_callbacks are copied for every fit so that no state leaks between fits, "
+                f"but {callback!r} cannot be deep-copied ({type(exc).__name__}: {exc}). Give "
+                "the callback only copyable attributes (e.g. open files in on_train_begin)."
+            ) from exc
+    return fresh
 
 
 class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
@@ -138,20 +176,28 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             not isinstance(params["learn_rate"], Real) or params["learn_rate"] <= 0
         ):
             raise ValueError(f"learn_rate must be a positive number, got {params['learn_rate']!r}.")
-        self._seed()
 
-    def _seed(self) -> int | None:
-        """The integer seed for this fit (``None`` when ``random_state`` is unset)."""
+    def _draw_seed(self) -> int | None:
+        """The integer seed for one fit (``None`` when ``random_state`` is unset).
+
+        Drawn once per ``fit`` so a ``RandomState`` advances once, as in
+        scikit-learn; folded into ``[0, 2**31)`` because some backends reject
+        larger seeds.
+        """
         state = self.random_state
         if state is None:
             return None
         if isinstance(state, Integral) and not isinstance(state, bool):
-            return int(state)
+            return int(state) % _SEED_SPAN
         if isinstance(state, np.random.RandomState):
-            return int(check_random_state(state).randint(np.iinfo(np.int32).max))
+            return int(state.randint(_SEED_SPAN))
         raise ValueError(
             f"random_state must be None, an int or a numpy RandomState, got {state!r}."
         )
+
+    def _epoch_seed(self) -> int | None:
+        """The seed for the next training run: later ``partial_fit`` epochs shuffle anew."""
+        return None if self.seed_ is None else (self.seed_ + len(self.history_)) % _SEED_SPAN
 
     # ------------------------------------------------------------------ template
 
@@ -173,6 +219,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         self
         """
         self._validate_params()
+        self.seed_ = self._draw_seed()
         X = self._prepare_features(X, reset=True)
         check_consistent_length(X, y)
         self._learn_targets(y)
@@ -202,6 +249,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         first_call = not hasattr(self, "model_")
         if first_call:
             self._validate_params()
+            self.seed_ = self._draw_seed()
         X = self._prepare_features(X, reset=first_call)
         check_consistent_length(X, y)
         if first_call:
@@ -226,7 +274,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
 
         config.enable_jax_compilation_cache()
         keras.backend.clear_session()
-        with seeded(self._seed()):
+        with seeded(self.seed_):
             model = self.build_model()
             self._check_model_output(model)
             self.compile_model(model)
@@ -279,11 +327,16 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         -------
         self
         """
-        kwargs = self._fit_kwargs(y)
+        kwargs = self._fit_kwargs()
+        class_weight = kwargs.pop("class_weight", None)
+        if class_weight is not None:
+            # Keras refuses class_weight together with sample_weight; as per-sample
+            # weights the two simply multiply.
+            sample_weight = self._class_sample_weight(class_weight, y, sample_weight)
         if epochs is not None:
             kwargs["epochs"] = epochs
         started = time.perf_counter()
-        with seeded(self._seed()):
+        with seeded(self._epoch_seed()):
             history = self.model_.fit(
                 X, y, sample_weight=sample_weight, verbose=self.verbose, **kwargs
             )
@@ -291,21 +344,37 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         self._record_history(history.history)
         return self
 
-    def _fit_kwargs(self, y: Any) -> dict[str, Any]:
+    def _fit_kwargs(self) -> dict[str, Any]:
         kwargs = self.routed_params()["fit"]
         if "callbacks" in kwargs:
-            kwargs["callbacks"] = [copy.deepcopy(cb) for cb in kwargs["callbacks"]]
-        if "class_weight" in kwargs:
-            kwargs["class_weight"] = self._class_weight(kwargs["class_weight"], y)
+            kwargs["callbacks"] = _fresh_callbacks(kwargs["callbacks"])
         if "validation_data" in kwargs:
-            X_val, y_val, *rest = kwargs["validation_data"]
-            kwargs["validation_data"] = (
-                self._prepare_features(X_val, reset=False), self._encode_targets(y_val), *rest
-            )
+            kwargs["validation_data"] = self._validation_data(kwargs["validation_data"])
         return kwargs
 
-    def _class_weight(self, class_weight: Any, y: Any) -> Any:
-        raise ValueError("fit_class_weight applies to classifiers only.")
+    def _validation_data(self, validation_data: Any) -> tuple[Any, ...]:
+        """Prepare ``fit_validation_data`` exactly like the training data."""
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "fit_validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                f"sample_weight_val), got {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if isinstance(
+                    validation_data, (tuple, list)) else "")
+                + ". Or use fit_validation_split=0.2 to hold out part of the training data."
+            )
+        X_val = self._prepare_features(validation_data[0], reset=False)
+        check_consistent_length(X_val, validation_data[1])
+        prepared = (X_val, self._encode_targets(validation_data[1]))
+        if len(validation_data) == 3:
+            prepared += (self._sample_weight(validation_data[2], X_val),)
+        return prepared
+
+    def _class_sample_weight(self, class_weight: Any, y: np.ndarray,
+                             sample_weight: np.ndarray | None) -> np.ndarray:
+        raise ValueError(
+            "fit_class_weight applies to classifiers only; use fit(X, y, sample_weight=...) "
+            "to weight samples in a regression."
+        )
 
     def _record_history(self, logs: dict[str, list[float]]) -> None:
         frame = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in logs.items()})
@@ -358,7 +427,9 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     def __getstate__(self) -> dict[str, Any]:
         from kerasnip.persistence import model_to_bytes
 
-        state = super().__getstate__()
+        # object.__getstate__ returns the instance's own __dict__: copy it so that
+        # pickling does not swap the live estimator's model for bytes.
+        state = dict(super().__getstate__())
         if "model_" in state:
             state["model_"] = model_to_bytes(state["model_"])
         return state
@@ -410,21 +481,30 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
                 "of units (or 1 sigmoid unit for a binary problem)."
             )
 
-    def _class_weight(self, class_weight: Any, y: np.ndarray) -> dict[int, float]:
-        if isinstance(class_weight, str):
-            if class_weight != "balanced":
-                raise ValueError(
-                    f"fit_class_weight must be 'balanced' or a dict {{label: weight}}, "
-                    f"got {class_weight!r}."
-                )
-            index = y.argmax(axis=1) if self.target_format_ == "onehot" else (
-                y.reshape(-1).astype(int))
+    def _target_indices(self, y: np.ndarray) -> np.ndarray:
+        """Class index per sample of an encoded target."""
+        if self.target_format_ == "onehot":
+            return y.argmax(axis=1)
+        return y.reshape(-1).astype(int)
+
+    def _class_sample_weight(self, class_weight: Any, y: np.ndarray,
+                             sample_weight: np.ndarray | None) -> np.ndarray:
+        index = self._target_indices(y)
+        per_class = np.ones(len(self.classes_), dtype="float32")
+        if isinstance(class_weight, str) and class_weight == "balanced":
             present = np.unique(index)
-            weights = compute_class_weight("balanced", classes=present, y=index)
-            return {int(c): float(w) for c, w in zip(present, weights, strict=True)}
-        labels = list(class_weight)
-        index = self.encoder_.indices(np.asarray(labels))
-        return {int(i): float(class_weight[label]) for i, label in zip(index, labels, strict=True)}
+            per_class[present] = compute_class_weight("balanced", classes=present, y=index)
+        elif isinstance(class_weight, Mapping):
+            labels = list(class_weight)
+            positions = self.encoder_.indices(labels, what="fit_class_weight")
+            per_class[positions] = [float(class_weight[label]) for label in labels]
+        else:
+            raise ValueError(
+                "fit_class_weight must be 'balanced' or a dict {label: weight} keyed by the "
+                f"labels of y (classes not listed get weight 1), got {class_weight!r}."
+            )
+        weights = per_class[index]
+        return weights if sample_weight is None else weights * sample_weight
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, one column per entry of ``classes_``.

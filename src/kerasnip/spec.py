@@ -20,6 +20,7 @@ import inspect
 import textwrap
 import uuid
 import warnings
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,7 @@ class SpecDefinition:
 
 def _layout_parameters(spec: SpecDefinition) -> list[ParamInfo]:
     params: list[ParamInfo] = []
-    for name, info in spec.blocks.items():
+    for name in spec.blocks:
         if spec.repeatable(name):
             params.append(ParamInfo(f"num_{name}", "num", 1, block=name))
     for name, info in spec.blocks.items():
@@ -140,7 +141,10 @@ class SpecMeta(type):
 
 def check_parameter_names(cls: type, names: Mapping[str, Any]) -> None:
     """Raise ``TypeError`` naming close matches for any unknown parameter."""
-    valid = [p.name for p in cls.kerasnip_spec.parameters]
+    spec = getattr(cls, "kerasnip_spec", None)
+    if spec is None:  # a library base class: nothing generated to check against
+        return
+    valid = [p.name for p in spec.parameters]
     unknown = [name for name in names if name not in valid]
     if unknown:
         hints = " ".join(f"{n!r}:{did_you_mean(n, valid) or ' no close match.'}" for n in unknown)
@@ -150,7 +154,9 @@ def check_parameter_names(cls: type, names: Mapping[str, Any]) -> None:
         )
 
 
-_CLASSES_BY_TOKEN: dict[str, type] = {}
+# Weak, so classes replaced in the registry (and their blocks) can be freed;
+# it only makes unpickling in the defining process return the very same class.
+_CLASSES_BY_TOKEN: weakref.WeakValueDictionary[str, type] = weakref.WeakValueDictionary()
 _REGISTRY: dict[str, type] = {}
 
 
@@ -297,13 +303,14 @@ def _make_class(spec: SpecDefinition) -> type:
     base = KerasClassifier if spec.mode == "classification" else KerasRegressor
     params = spec.parameters
     defaults = {p.name: p.default for p in params}
-    signature = ", ".join(f"{p.name}=_defaults[{p.name!r}]" for p in params)
+    arguments = ", ".join(f"{p.name}=_defaults[{p.name!r}]" for p in params)
     body = "\n".join(f"    self.{p.name} = {p.name}" for p in params)
-    source = f"def __init__(self, *, {signature}):\n{body}\n"
+    source = f"def __init__(self, *, {arguments}):\n{body}\n"
     namespace: dict[str, Any] = {"_defaults": defaults}
     exec(compile(source, f"<kerasnip spec {spec.model_name}>", "exec"), namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{spec.model_name}.__init__"
+    init_signature = inspect.signature(init)
     cls = SpecMeta(
         spec.model_name,
         (base,),
@@ -313,6 +320,11 @@ def _make_class(spec: SpecDefinition) -> type:
             "__module__": "kerasnip.specs",
             "__qualname__": spec.model_name,
             "kerasnip_spec": spec,
+            # SpecMeta.__call__ takes (*args, **kwargs); without this, help(cls) and
+            # inspect.signature(cls) would show that instead of the parameters.
+            "__signature__": init_signature.replace(
+                parameters=list(init_signature.parameters.values())[1:]
+            ),
         },
     )
     _CLASSES_BY_TOKEN[spec.token] = cls
