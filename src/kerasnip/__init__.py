@@ -4,9 +4,11 @@ from kerasnip.config import choose_default_backend
 
 choose_default_backend()
 
+from kerasnip import datasets  # noqa: E402
 from kerasnip.blocks import BlockError, inp_spec  # noqa: E402
 from kerasnip.build import BuildError  # noqa: E402
 from kerasnip.estimator import KerasClassifier, KerasEstimator, KerasRegressor  # noqa: E402
+from kerasnip.plotting import MissingDependencyError, plot_history, plot_model  # noqa: E402
 from kerasnip.registry import (  # noqa: E402
     register_keras_loss,
     register_keras_metric,
@@ -29,11 +31,15 @@ __all__ = [
     "KerasClassifier",
     "KerasEstimator",
     "KerasRegressor",
+    "MissingDependencyError",
     "create_keras_functional_spec",
     "create_keras_sequential_spec",
+    "datasets",
     "get_spec",
     "inp_spec",
     "model_exists",
+    "plot_history",
+    "plot_model",
     "register_keras_loss",
     "register_keras_metric",
     "register_keras_optimizer",
