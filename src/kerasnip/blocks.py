@@ -98,8 +98,9 @@ def split_parameters(
         if arg in inputs:
             continue
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            stars = "*" if param.kind is param.VAR_POSITIONAL else "**"
             raise BlockError(
-                f"Block {name!r} takes *{arg} or **{arg}; list each hyperparameter as a "
+                f"Block {name!r} takes {stars}{arg}; list each hyperparameter as a "
                 "named argument with a default so kerasnip can expose and tune it."
             )
         if arg in INJECTED_ARGS:
@@ -125,7 +126,11 @@ def inspect_sequential_block(name: str, function: object) -> BlockInfo:
         for p in signature.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
-    if not positional or positional[0].name in INJECTED_ARGS:
+    # A first argument with a real default (units=32) is a hyperparameter, so the
+    # block forgot the model; `model=None` is fine.
+    if (not positional or positional[0].name in INJECTED_ARGS
+            or (positional[0].default is not None
+                and positional[0].default is not inspect.Parameter.empty)):
         raise BlockError(
             f"Sequential block {name!r} must take the model as its first argument, "
             f"e.g. `def {name}(model, units=32): ...` (the first block gets model=None "

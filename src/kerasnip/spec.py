@@ -119,6 +119,26 @@ def _check_unique(spec: SpecDefinition) -> None:
         seen[p.name] = origin
 
 
+_INJECTED_BY_MODE = {
+    "classification": ("input_shape", "num_classes"),
+    "regression": ("input_shape", "num_outputs"),
+}
+
+
+def _check_injected(spec: SpecDefinition) -> None:
+    """A block may only require injected values its mode provides (others need a default)."""
+    available = _INJECTED_BY_MODE[spec.mode]
+    for name, info in spec.blocks.items():
+        parameters = inspect.signature(info.function).parameters
+        for arg in info.injected:
+            if arg not in available and parameters[arg].default is inspect.Parameter.empty:
+                raise BlockError(
+                    f"Block {name!r} requires {arg!r}, which a {spec.mode} spec does not "
+                    f"inject (it injects {list(available)}). Use this block in the other "
+                    f"mode, or give {arg!r} a default."
+                )
+
+
 # --------------------------------------------------------------------------- metaclass
 
 
@@ -147,11 +167,21 @@ def check_parameter_names(cls: type, names: Mapping[str, Any]) -> None:
     valid = [p.name for p in spec.parameters]
     unknown = [name for name in names if name not in valid]
     if unknown:
-        hints = " ".join(f"{n!r}:{did_you_mean(n, valid) or ' no close match.'}" for n in unknown)
+        hints = " ".join(f"{n!r}:{_unknown_hint(spec, n, valid)}" for n in unknown)
         raise TypeError(
             f"{cls.__name__} got unknown parameter(s) {unknown}. {hints} "
             f"See help({cls.__name__}) or {cls.__name__}().get_params() for all parameters."
         )
+
+
+def _unknown_hint(spec: SpecDefinition, name: str, valid: list[str]) -> str:
+    block = name[len("num_"):] if name.startswith("num_") else None
+    if block in spec.blocks and not spec.repeatable(block):
+        inputs = spec.blocks[block].inputs
+        why = "it creates the model" if spec.kind == "sequential" else (
+            "it is an input block" if not inputs else f"it takes several inputs {list(inputs)}")
+        return f" block {block!r} cannot be repeated ({why}), so there is no {name}."
+    return did_you_mean(name, valid) or " no close match."
 
 
 # Weak, so classes replaced in the registry (and their blocks) can be freed;
@@ -286,6 +316,7 @@ def _create_spec(
                          f"Choose one of {list(MODES)}.")
     spec = SpecDefinition(model_name, kind, mode, blocks, description)
     _check_unique(spec)
+    _check_injected(spec)
     cls = _make_class(spec)
     if model_name in _REGISTRY:
         warnings.warn(
@@ -301,6 +332,10 @@ def _make_class(spec: SpecDefinition) -> type:
     from kerasnip.estimator import KerasClassifier, KerasRegressor
 
     base = KerasClassifier if spec.mode == "classification" else KerasRegressor
+    if spec.kind == "functional":
+        from kerasnip.multi_io import FunctionalClassifier, FunctionalRegressor
+
+        base = FunctionalClassifier if spec.mode == "classification" else FunctionalRegressor
     params = spec.parameters
     defaults = {p.name: p.default for p in params}
     arguments = ", ".join(f"{p.name}=_defaults[{p.name!r}]" for p in params)
