@@ -441,6 +441,20 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             state = {**state, "model_": model_from_bytes(state["model_"])}
         super().__setstate__(state)
 
+    def save(self, path: Any) -> None:
+        """Save the fitted estimator to one safe file; read it back with :func:`kerasnip.load`.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Where to write: a zip holding the ``.keras`` model and the
+            parameters, classes, history and block import paths as JSON (no
+            pickle). See :mod:`kerasnip.persistence`.
+        """
+        from kerasnip.persistence import save_estimator
+
+        save_estimator(self, path)
+
 
 class KerasClassifier(ClassifierMixin, KerasEstimator):
     """Base class of generated classifiers (see :func:`create_keras_sequential_spec`)."""
