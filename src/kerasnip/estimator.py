@@ -342,6 +342,10 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             )
         self.fit_time_ = time.perf_counter() - started
         self._record_history(history.history)
+        # A reference (no copy) for kerasnip.intervals, which computes its posterior
+        # lazily from the last fit's data; the count tells it when a cached one is stale.
+        self._fit_data = (X, y, sample_weight)
+        self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
 
     def _fit_kwargs(self) -> dict[str, Any]:
@@ -430,6 +434,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         # object.__getstate__ returns the instance's own __dict__: copy it so that
         # pickling does not swap the live estimator's model for bytes.
         state = dict(super().__getstate__())
+        state.pop("_fit_data", None)  # training data never travels with a pickle
         if "model_" in state:
             state["model_"] = model_to_bytes(state["model_"])
         return state
