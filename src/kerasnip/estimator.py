@@ -609,7 +609,9 @@ class KerasRegressor(RegressorMixin, KerasEstimator):
         -------
         ndarray of shape (n,) or (n, n_outputs)
         """
-        raw = self._predict_raw(X)
+        # float64 like scikit-learn's regressors: residual arithmetic on float32
+        # predictions loses digits (MAPIE's conformity-score consistency check fails).
+        raw = self._predict_raw(X).astype(np.float64)
         return raw.reshape(-1) if self.y_ndim_ == 1 else raw.reshape(len(raw), -1)
 
     def __sklearn_tags__(self):
