@@ -221,7 +221,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         self._validate_params()
         self.seed_ = self._draw_seed()
         X = self._prepare_features(X, reset=True)
-        check_consistent_length(X, y)
+        self._check_lengths(X, y)
         self._learn_targets(y)
         sample_weight = self._sample_weight(sample_weight, X)
         self.initialize(X)
@@ -251,7 +251,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             self._validate_params()
             self.seed_ = self._draw_seed()
         X = self._prepare_features(X, reset=first_call)
-        check_consistent_length(X, y)
+        self._check_lengths(X, y)
         if first_call:
             self._learn_targets(y, **kwargs)
             self.initialize(X)
@@ -367,7 +367,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
                 + ". Or use fit_validation_split=0.2 to hold out part of the training data."
             )
         X_val = self._prepare_features(validation_data[0], reset=False)
-        check_consistent_length(X_val, validation_data[1])
+        self._check_lengths(X_val, validation_data[1])
         prepared = (X_val, self._encode_targets(validation_data[1]))
         if len(validation_data) == 3:
             prepared += (self._sample_weight(validation_data[2], X_val),)
@@ -402,6 +402,10 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, allow_nd=True, dtype="numeric")
         return data.check_features(X, self.input_shape_)
+
+    def _check_lengths(self, X: Any, y: Any) -> None:
+        """Prepared X and raw y must have one row per sample (multi-input models override)."""
+        check_consistent_length(X, y)
 
     def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
         if sample_weight is None:
