@@ -128,7 +128,17 @@ _INJECTED_BY_MODE = {
 def _check_injected(spec: SpecDefinition) -> None:
     """A block may only require injected values its mode provides (others need a default)."""
     available = _INJECTED_BY_MODE[spec.mode]
+    heads: tuple[str, ...] = ()
+    if spec.kind == "functional":
+        from kerasnip.graph import analyse_graph
+
+        # Each output of a multi-output model is classification or regression by its
+        # own y column, so its injected values are only known (and checked) at fit.
+        graph = analyse_graph(spec.blocks)
+        heads = graph.outputs if graph.multi_output else ()
     for name, info in spec.blocks.items():
+        if name in heads:
+            continue
         parameters = inspect.signature(info.function).parameters
         for arg in info.injected:
             if arg not in available and parameters[arg].default is inspect.Parameter.empty:
