@@ -173,10 +173,22 @@ class inp_spec:  # lowercase like the R function users know
             from kerasnip._utils import did_you_mean
 
             hints = "".join(did_you_mean(arg, params) for arg in unknown)
+            if all(mapping[arg] in params for arg in unknown):
+                # R's inp_spec takes c(upstream = "argument"); ours is the other way round.
+                hints += " The map is {argument: upstream_block}; it looks swapped."
             raise BlockError(
                 f"inp_spec() maps argument(s) {unknown} that block "
                 f"{getattr(block, '__name__', block)!r} does not have; its arguments are "
                 f"{params}.{hints}"
+            )
+        renamed = [mapping.get(p, p) for p in params]
+        clashes = sorted({n for n in renamed if renamed.count(n) > 1 or not isinstance(n, str)},
+                         key=str)
+        if clashes:
+            raise BlockError(
+                f"inp_spec() would give block {getattr(block, '__name__', block)!r} the "
+                f"argument names {renamed}; {clashes} must be distinct strings (upstream "
+                "block names that no other argument of the block already uses)."
             )
         self.block = block
         self.mapping = mapping
