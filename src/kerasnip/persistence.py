@@ -33,6 +33,7 @@ so that what is loaded has the same types as what was saved.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib
 import inspect
@@ -64,6 +65,16 @@ _REGISTRY_PARAMS = {
     "compile_metrics": "metric",
     "compile_weighted_metrics": "metric",
 }
+
+# The training data kept by the last fit (for lazily computed intervals).
+_NEVER_SAVED = ("_fit_data",)
+# kerasnip's own dataclasses that fitted estimators hold; the file names them by
+# path, and loading accepts only these paths (never an arbitrary class).
+_DATACLASSES = (
+    "kerasnip.multi_io:Head",
+    "kerasnip.intervals:HeadPosterior",
+    "kerasnip.intervals:LaplaceApproximation",
+)
 
 PathOrFile = str | os.PathLike[str] | IO[bytes]
 
@@ -206,6 +217,12 @@ def encode(value: Any) -> Any:
         return {_TAG: "tune", "id": value.id}
     if isinstance(value, ClassEncoder):
         return {_TAG: "class_encoder", "classes": encode(value.classes)}
+    path = f"{type(value).__module__}:{type(value).__qualname__}"
+    if path in _DATACLASSES:
+        # Private fields are caches (e.g. a Keras sub-model) rebuilt on demand.
+        fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)
+                  if not f.name.startswith("_")}
+        return {_TAG: "dataclass", "class": path, "fields": fields}
     registered = _registered_entry(value)
     if registered is not None:
         return {_TAG: "registered", "kind": registered[0], "name": registered[1]}
@@ -281,6 +298,16 @@ def _decode_registered(data: dict[str, Any]) -> Any:
     return table[name]
 
 
+def _decode_dataclass(data: dict[str, Any]) -> Any:
+    path = data["class"]
+    if path not in _DATACLASSES:
+        raise LoadError(f"The file holds an object of class {path!r}, which kerasnip does not "
+                        "load (only its own data classes).")
+    module, _, name = path.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    return cls(**{field: decode(value) for field, value in data["fields"].items()})
+
+
 def _decode_tune(data: dict[str, Any]) -> Any:
     from kerasnip.tuning.markers import tune
 
@@ -301,6 +328,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "frame": _decode_frame,
     "tune": _decode_tune,
     "class_encoder": _decode_class_encoder,
+    "dataclass": _decode_dataclass,
     "registered": _decode_registered,
 }
 
@@ -575,15 +603,7 @@ def save_estimator(est: Any, path: PathOrFile) -> None:
             "the loaded estimator has their defaults (set them again before refitting).",
             UserWarning, stacklevel=3,
         )
-    fitted = {}
-    for name, value in _fitted_attributes(est).items():
-        try:
-            fitted[name] = encode(value)
-        except _NotData as exc:
-            raise TypeError(
-                f"Fitted attribute {name!r} of {type(est).__name__} holds a {exc}, which the "
-                "kerasnip file format cannot store; pickle the estimator instead."
-            ) from None
+    fitted = _encode_state(est)
     model = model_to_bytes(est.model_)
     manifest = {
         "format": FORMAT_NAME,
@@ -606,14 +626,28 @@ def save_estimator(est: Any, path: PathOrFile) -> None:
         archive.writestr(MODEL_MEMBER, model)
 
 
-def _fitted_attributes(est: Any) -> dict[str, Any]:
-    """Public fitted state: attributes ending in ``_`` other than the model itself."""
+def _encode_state(est: Any) -> dict[str, Any]:
+    """The fitted state (everything in ``vars(est)`` but the parameters and the model).
+
+    Public fitted attributes must be data; private state is kept when it is
+    data and skipped otherwise (caches such as a Keras sub-model). Training
+    data is never saved.
+    """
     params = est.get_params(deep=False)
-    return {
-        name: value for name, value in vars(est).items()
-        if name.endswith("_") and not name.startswith("_") and name not in params
-        and name != "model_"
-    }
+    state = {}
+    for name, value in vars(est).items():
+        if name in params or name in ("model_", *_NEVER_SAVED):
+            continue
+        try:
+            state[name] = encode(value)
+        except _NotData as exc:
+            if name.startswith("_"):
+                continue
+            raise TypeError(
+                f"Fitted attribute {name!r} of {type(est).__name__} holds a {exc}, which the "
+                "kerasnip file format cannot store; pickle the estimator instead."
+            ) from None
+    return state
 
 
 @contextlib.contextmanager

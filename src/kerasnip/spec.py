@@ -385,7 +385,9 @@ def _docstring(spec: SpecDefinition) -> str:
     ]
     if spec.description:
         lines += [spec.description, ""]
-    lines += ["Blocks", "------"]
+    # A plain paragraph, not a section: numpydoc (used by scikit-learn's HTML repr)
+    # warns about sections it does not know.
+    lines += ["Blocks:", ""]
     for name, info in spec.blocks.items():
         fn = getattr(info.function, "__name__", repr(info.function))
         hyper = ", ".join(f"{a}={p.default!r}" for a, p in info.hyperparameters.items())
