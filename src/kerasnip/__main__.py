@@ -1,0 +1,60 @@
+"""Command line: ``kerasnip demo`` / ``python -m kerasnip demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kerasnip`` argument parser with its sub-commands."""
+    from kerasnip import __version__, demo
+
+    parser = argparse.ArgumentParser(
+        prog="kerasnip",
+        description="Keras 3 layer blocks as scikit-learn estimators with tunable architectures.",
+    )
+    parser.add_argument("--version", action="version", version=f"kerasnip {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo_parser = commands.add_parser(
+        "demo",
+        help="run the getting-started walk-through (an MLP on handwritten digits)",
+        description="Replay the getting-started walk-through: define layer blocks, create the "
+                    "mnist_mlp spec, fit a two-hidden-layer MLP, evaluate it, show predictions "
+                    "and write the training-history plot.",
+    )
+    demo.add_arguments(demo_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (``sys.argv[1:]`` when omitted).
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    from kerasnip import demo
+    from kerasnip.datasets import DatasetError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    options = demo.options_from_args(args, parser)
+    try:
+        demo.run(options)
+    except (FileNotFoundError, DatasetError, RuntimeError) as exc:
+        # Data problems are the user's to fix; a traceback would hide the message.
+        print(f"kerasnip demo: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
