@@ -1,5 +1,48 @@
 """Tuning: markers, parameter sets, grids and ``tune_grid``."""
 
+from kerasnip.tuning.compile_grid import compile_keras_grid, extract_valid_grid, inform_errors
+from kerasnip.tuning.grids import grid_random, grid_regular, grid_space_filling
 from kerasnip.tuning.markers import tune
+from kerasnip.tuning.params import (
+    Choice,
+    Float,
+    Int,
+    ParameterSet,
+    batch_size,
+    dropout,
+    epochs,
+    extract_parameter_set,
+    hidden_units,
+    learn_rate,
+    loss_function_keras,
+    num_terms,
+    optimizer_function,
+)
+from kerasnip.tuning.results import TuneResults
+from kerasnip.tuning.tune_grid import finalize, tune_grid
 
-__all__ = ["tune"]
+__all__ = [
+    "Choice",
+    "Float",
+    "Int",
+    "ParameterSet",
+    "TuneResults",
+    "batch_size",
+    "compile_keras_grid",
+    "dropout",
+    "epochs",
+    "extract_parameter_set",
+    "extract_valid_grid",
+    "finalize",
+    "grid_random",
+    "grid_regular",
+    "grid_space_filling",
+    "hidden_units",
+    "inform_errors",
+    "learn_rate",
+    "loss_function_keras",
+    "num_terms",
+    "optimizer_function",
+    "tune",
+    "tune_grid",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class tune:  # noqa: N801 - lowercase like tidymodels' tune()
+class tune:
     """Mark an estimator parameter as "to be tuned".
 
     Parameters
@@ -17,7 +17,7 @@ class tune:  # noqa: N801 - lowercase like tidymodels' tune()
     >>> spec = mnist_mlp(hidden_units=tune(), fit_epochs=30)   # doctest: +SKIP
     """
 
-    def __init__(self, id: str = ""):  # noqa: A002 - the tidymodels name
+    def __init__(self, id: str = ""):
         self.id = id
 
     def __repr__(self) -> str:

@@ -1,0 +1,762 @@
+"""Tuning parameters: search-space objects, dials-style constructors and parameter sets.
+
+A *parameter object* describes the values one tuned parameter may take:
+:class:`Int` and :class:`Float` are ranges (optionally on a log scale),
+:class:`Choice` a list of values. The same three classes serve as block
+argument annotations (``units: kerasnip.Int(16, 512, log=True) = 128``), so a
+block can carry its own search space.
+
+The constructors named after R's dials package (:func:`num_terms`,
+:func:`hidden_units`, :func:`dropout`, :func:`learn_rate`, :func:`epochs`,
+:func:`batch_size`, :func:`optimizer_function`, :func:`loss_function_keras`)
+return parameter objects with sensible default ranges and a label.
+
+:func:`extract_parameter_set` reads the ``tune()`` markers of a spec and gives
+each one a default range from its block-argument annotation or its name;
+:meth:`ParameterSet.update` overrides them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+from kerasnip._utils import did_you_mean, format_choices
+from kerasnip.tuning.markers import tune
+
+# --------------------------------------------------------------------------- parameter objects
+
+
+class Param:
+    """Base class of parameter objects (:class:`Int`, :class:`Float`, :class:`Choice`)."""
+
+    label: str | None
+
+    def regular(self, levels: int) -> list[Any]:
+        """``levels`` evenly spaced values (on the log scale for ``log=True``)."""
+        raise NotImplementedError
+
+    def from_unit(self, u: np.ndarray) -> list[Any]:
+        """Map points of [0, 1) to values; uniform points give uniform (or log-uniform) values."""
+        raise NotImplementedError
+
+    def sample(self, n: int, rng: np.random.Generator) -> list[Any]:
+        """``n`` values drawn at random."""
+        return self.from_unit(rng.random(n))
+
+    def to_distribution(self) -> Any:
+        """A ``scipy.stats`` distribution (or a list) for ``RandomizedSearchCV``."""
+        raise NotImplementedError
+
+    @property
+    def log(self) -> bool:
+        return False
+
+
+class _Range(Param):
+    """A numeric range ``[low, high]``, uniform or log-uniform."""
+
+    _kind = "number"
+
+    def __init__(self, low: Real, high: Real, *, log: bool = False, label: str | None = None):
+        for bound, value in (("low", low), ("high", high)):
+            if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+                raise TypeError(
+                    f"{type(self).__name__}() {bound} must be a finite {self._kind}, got {value!r}."
+                )
+        if low > high:
+            raise ValueError(
+                f"{type(self).__name__}() needs low <= high, got low={low!r}, high={high!r}."
+            )
+        if log and low <= 0:
+            raise ValueError(
+                f"{type(self).__name__}(log=True) needs a positive low end, got {low!r}."
+            )
+        self.low, self.high, self._log, self.label = low, high, bool(log), label
+
+    @property
+    def log(self) -> bool:
+        return self._log
+
+    def _transform(self, value: float) -> float:
+        return math.log(value) if self._log else float(value)
+
+    def _untransform(self, values: np.ndarray) -> np.ndarray:
+        return np.exp(values) if self._log else values
+
+    def with_range(self, low: Real, high: Real) -> _Range:
+        """The same kind of parameter (scale and label) over a new range."""
+        return type(self)(low, high, log=self._log, label=self.label)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (other.low, other.high, other.log, other.label) == (
+            self.low, self.high, self.log, self.label)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.low, self.high, self.log, self.label))
+
+    def __repr__(self) -> str:
+        extra = ", log=True" if self._log else ""
+        if self.label:
+            extra += f", label={self.label!r}"
+        return f"{type(self).__name__}({self.low!r}, {self.high!r}{extra})"
+
+
+class Int(_Range):
+    """An integer range ``[low, high]`` (both ends included).
+
+    Parameters
+    ----------
+    low, high : int
+        The smallest and largest value.
+    log : bool, default False
+        Space values evenly on the log scale (e.g. batch sizes, wide unit
+        ranges).
+    label : str, optional
+        A readable name used in plots.
+
+    Examples
+    --------
+    >>> def dense_block(model, units: Int(16, 512, log=True) = 128):  # doctest: +SKIP
+    ...     ...
+    """
+
+    _kind = "integer"
+
+    def __init__(self, low: int, high: int, *, log: bool = False, label: str | None = None):
+        for bound, value in (("low", low), ("high", high)):
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise TypeError(f"Int() {bound} must be an integer, got {value!r}; "
+                                "use Float() for a real-valued range.")
+        super().__init__(int(low), int(high), log=log, label=label)
+
+    def regular(self, levels: int) -> list[int]:
+        values = _spaced(self._transform(self.low), self._transform(self.high), levels)
+        return _unique([int(v) for v in np.rint(self._untransform(values))])
+
+    def from_unit(self, u: np.ndarray) -> list[int]:
+        # Stretch to [low, high + 1) and floor, so each integer gets an equal
+        # share (equal on the log scale for log=True) including both ends.
+        lo, hi = self._transform(self.low), self._transform(self.high + 1)
+        values = np.floor(self._untransform(lo + np.asarray(u) * (hi - lo)))
+        return [int(v) for v in np.clip(values, self.low, self.high)]
+
+    def to_distribution(self) -> Any:
+        from scipy import stats
+
+        if self._log:
+            return _IntegerLogUniform(self.low, self.high)
+        return stats.randint(self.low, self.high + 1)
+
+
+class Float(_Range):
+    """A real-valued range ``[low, high]``.
+
+    Parameters
+    ----------
+    low, high : float
+        The range's ends.
+    log : bool, default False
+        Space values evenly on the log scale (learning rates, regularisation).
+    label : str, optional
+        A readable name used in plots.
+    """
+
+    def regular(self, levels: int) -> list[float]:
+        values = _spaced(self._transform(self.low), self._transform(self.high), levels)
+        # Round away float noise (0.30000000000000004, exp(log(x)) != x) so
+        # grids print and compare cleanly.
+        return _unique([float(f"{v:.12g}") for v in self._untransform(values)])
+
+    def from_unit(self, u: np.ndarray) -> list[float]:
+        lo, hi = self._transform(self.low), self._transform(self.high)
+        values = self._untransform(lo + np.asarray(u) * (hi - lo))
+        return [float(v) for v in np.clip(values, self.low, self.high)]
+
+    def to_distribution(self) -> Any:
+        from scipy import stats
+
+        if self._log:
+            return stats.loguniform(self.low, self.high)
+        return stats.uniform(self.low, self.high - self.low)
+
+
+class Choice(Param):
+    """A finite set of values (strings, numbers, ``None``, ...).
+
+    Parameters
+    ----------
+    *values
+        The values, given one by one or as a single list/tuple.
+    label : str, optional
+        A readable name used in plots.
+
+    Examples
+    --------
+    >>> Choice("relu", "tanh")
+    Choice('relu', 'tanh')
+    >>> Choice([32, 64, 128])
+    Choice(32, 64, 128)
+    """
+
+    def __init__(self, *values: Any, label: str | None = None):
+        if len(values) == 1 and isinstance(values[0], (list, tuple, np.ndarray)):
+            values = tuple(values[0])
+        if not values:
+            raise ValueError("Choice() needs at least one value.")
+        values = tuple(_python_scalar(v) for v in values)
+        self.values = _unique(values)
+        self.label = label
+
+    def regular(self, levels: int) -> list[Any]:
+        # A qualitative parameter always contributes all of its values.
+        return list(self.values)
+
+    def from_unit(self, u: np.ndarray) -> list[Any]:
+        index = np.minimum((np.asarray(u) * len(self.values)).astype(int), len(self.values) - 1)
+        return [self.values[i] for i in index]
+
+    def to_distribution(self) -> list[Any]:
+        return list(self.values)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (other.values, other.label) == (
+            self.values, self.label)
+
+    def __hash__(self) -> int:
+        return hash(("Choice", self.values, self.label))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(v) for v in self.values)
+        return f"Choice({shown}{f', label={self.label!r}' if self.label else ''})"
+
+
+class _IntegerLogUniform:
+    """Integers drawn log-uniformly from ``[low, high]`` (scipy has no such distribution)."""
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+
+    def rvs(self, size: Any = None, random_state: Any = None) -> Any:
+        from scipy import stats
+
+        draws = stats.loguniform(self.low, self.high + 1).rvs(size=size, random_state=random_state)
+        values = np.clip(np.floor(draws), self.low, self.high).astype(int)
+        return int(values) if np.ndim(values) == 0 else values
+
+    def __repr__(self) -> str:
+        return f"integer log-uniform on [{self.low}, {self.high}]"
+
+
+def _spaced(low: float, high: float, levels: int) -> np.ndarray:
+    if isinstance(levels, bool) or not isinstance(levels, Integral) or levels < 1:
+        raise ValueError(f"levels must be a positive integer, got {levels!r}.")
+    return np.linspace(low, high, int(levels))
+
+
+def _unique(values: Sequence[Any]) -> Any:
+    seen: list[Any] = []
+    for v in values:
+        if not any(v == s and type(v) is type(s) for s in seen):
+            seen.append(v)
+    return type(values)(seen) if isinstance(values, tuple) else seen
+
+
+def _python_scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# ------------------------------------------------------------------- dials-style constructors
+
+
+def _bounds(range: Any, what: str) -> tuple[Any, Any]:
+    if not isinstance(range, (tuple, list)) or len(range) != 2:
+        raise TypeError(f"{what}() takes a range (low, high), got {range!r}.")
+    return tuple(_python_scalar(v) for v in range)
+
+
+def num_terms(range: tuple[int, int] = (1, 3)) -> Int:
+    """How many times a block is repeated (the default for ``num_*`` parameters).
+
+    Parameters
+    ----------
+    range : (int, int), default (1, 3)
+        Smallest and largest count; 0 removes the block.
+
+    Returns
+    -------
+    Int
+    """
+    low, high = _bounds(range, "num_terms")
+    if isinstance(low, Integral) and low < 0:
+        raise ValueError(f"num_terms() counts block repeats and cannot go below 0, got {low}.")
+    return Int(low, high, label="# Block Repeats")
+
+
+def hidden_units(range: tuple[int, int] = (16, 256), *, log: bool = False) -> Int:
+    """Number of units (or filters) of a layer (the default for ``*units``/``*filters``).
+
+    Parameters
+    ----------
+    range : (int, int), default (16, 256)
+        Smallest and largest width.
+    log : bool, default False
+        Space values evenly on the log scale.
+
+    Returns
+    -------
+    Int
+    """
+    low, high = _bounds(range, "hidden_units")
+    if isinstance(low, Integral) and low < 1:
+        raise ValueError(f"hidden_units() must be at least 1, got {low}.")
+    return Int(low, high, log=log, label="# Hidden Units")
+
+
+def dropout(range: tuple[float, float] = (0.0, 0.5)) -> Float:
+    """A dropout rate (the default for ``*rate``/``*dropout`` block arguments).
+
+    Parameters
+    ----------
+    range : (float, float), default (0.0, 0.5)
+        Both ends in [0, 1).
+
+    Returns
+    -------
+    Float
+    """
+    low, high = _bounds(range, "dropout")
+    if not all(isinstance(v, Real) and 0 <= v < 1 for v in (low, high)):
+        raise ValueError(f"dropout() rates must lie in [0, 1), got {range!r}.")
+    return Float(float(low), float(high), label="Dropout Rate")
+
+
+def learn_rate(range: tuple[float, float] = (1e-4, 1e-1), *, log: bool = True) -> Float:
+    """The optimizer's learning rate (the default for ``learn_rate``).
+
+    Unlike R's dials, the range is given in learning-rate units, not log10.
+
+    Parameters
+    ----------
+    range : (float, float), default (1e-4, 1e-1)
+        Smallest and largest learning rate.
+    log : bool, default True
+        Space values evenly on the log scale.
+
+    Returns
+    -------
+    Float
+    """
+    low, high = _bounds(range, "learn_rate")
+    return Float(low, high, log=log, label="Learning Rate")
+
+
+def epochs(range: tuple[int, int] = (10, 100)) -> Int:
+    """Number of training epochs (the default for ``fit_epochs``).
+
+    Parameters
+    ----------
+    range : (int, int), default (10, 100)
+
+    Returns
+    -------
+    Int
+    """
+    low, high = _bounds(range, "epochs")
+    if isinstance(low, Integral) and low < 1:
+        raise ValueError(f"epochs() must be at least 1, got {low}.")
+    return Int(low, high, label="# Epochs")
+
+
+def batch_size(range: tuple[int, int] = (16, 256), *, log: bool = True) -> Int:
+    """Training batch size (the default for ``fit_batch_size``).
+
+    Parameters
+    ----------
+    range : (int, int), default (16, 256)
+    log : bool, default True
+        Space values evenly on the log scale (16, 64, 256 for three levels).
+
+    Returns
+    -------
+    Int
+    """
+    low, high = _bounds(range, "batch_size")
+    if isinstance(low, Integral) and low < 1:
+        raise ValueError(f"batch_size() must be at least 1, got {low}.")
+    return Int(low, high, log=log, label="Batch Size")
+
+
+def optimizer_function(values: Sequence[str] = ("adam", "rmsprop", "sgd")) -> Choice:
+    """Optimizer names (the default for ``compile_optimizer``).
+
+    Parameters
+    ----------
+    values : sequence of str, default ("adam", "rmsprop", "sgd")
+        Names of Keras optimizers or of optimizers registered with
+        :func:`kerasnip.register_keras_optimizer`.
+
+    Returns
+    -------
+    Choice
+    """
+    from kerasnip import registry
+
+    known = registry.optimizer_names()
+    registered = registry.registered_optimizers()
+    _check_names("optimizer", values, lambda v: v in registered or v.lower() in known, known,
+                 "kerasnip.register_keras_optimizer(name, fn)")
+    return Choice(list(values), label="Optimizer")
+
+
+_DEFAULT_LOSSES = {
+    "classification": ("categorical_crossentropy", "categorical_focal_crossentropy"),
+    "regression": ("mean_squared_error", "mean_absolute_error", "huber"),
+}
+
+
+def loss_function_keras(values: Sequence[str] | None = None, *,
+                        mode: str = "classification") -> Choice:
+    """Loss names (the default for ``compile_loss``).
+
+    Parameters
+    ----------
+    values : sequence of str, optional
+        Names of Keras losses or of losses registered with
+        :func:`kerasnip.register_keras_loss`. By default a few losses that
+        suit ``mode``.
+    mode : {"classification", "regression"}, default "classification"
+        Chooses the default values.
+
+    Returns
+    -------
+    Choice
+    """
+    from kerasnip import registry
+
+    if values is None:
+        if mode not in _DEFAULT_LOSSES:
+            raise ValueError(f"mode must be one of {list(_DEFAULT_LOSSES)}, got {mode!r}.")
+        values = _DEFAULT_LOSSES[mode]
+    known = list(registry.registered_losses()) + list(registry.keras_loss_names())
+    _check_names("loss", values, lambda v: v in known, known,
+                 "kerasnip.register_keras_loss(name, fn)")
+    return Choice(list(values), label="Loss Function")
+
+
+def _check_names(kind: str, values: Any, is_known: Any, known: Sequence[str], how: str) -> None:
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise TypeError(f"Give the {kind} names as a non-empty list, got {values!r}.")
+    for value in values:
+        if not isinstance(value, str) or not is_known(value):
+            raise ValueError(
+                f"Unknown {kind} {value!r}.{did_you_mean(str(value), known)} Known: "
+                f"{format_choices(known, limit=20)}. Register your own with {how}."
+            )
+
+
+# --------------------------------------------------------------------------- parameter sets
+
+
+@dataclass(frozen=True)
+class TunedParameter:
+    """One ``tune()``-marked parameter of a spec.
+
+    Attributes
+    ----------
+    id : str
+        Its name in grids and results (the ``tune("id")`` id, else ``name``).
+    name : str
+        The estimator parameter it sets.
+    param : Param or None
+        Its search space; ``None`` when no range is known yet.
+    """
+
+    id: str
+    name: str
+    param: Param | None
+
+
+class ParameterSet:
+    """The tuned parameters of a spec and their search spaces.
+
+    Made by :func:`extract_parameter_set`; :meth:`update` returns a new set
+    with some search spaces replaced. Iterating gives
+    :class:`TunedParameter` entries in the spec's parameter order.
+    """
+
+    def __init__(self, entries: Sequence[TunedParameter]):
+        self._entries = {e.id: e for e in entries}
+
+    # ------------------------------------------------------------------ access
+
+    @property
+    def ids(self) -> list[str]:
+        """Column names of grids built from this set."""
+        return list(self._entries)
+
+    def names(self) -> dict[str, str]:
+        """Mapping id -> estimator parameter name."""
+        return {e.id: e.name for e in self}
+
+    def __iter__(self) -> Iterator[TunedParameter]:
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, id: object) -> bool:
+        return id in self._entries
+
+    def __getitem__(self, id: str) -> Param | None:
+        return self._entry(id).param
+
+    def _entry(self, id: str) -> TunedParameter:
+        try:
+            return self._entries[id]
+        except KeyError:
+            raise KeyError(
+                f"No tuned parameter {id!r}.{did_you_mean(id, self._entries)} "
+                f"Tuned parameters: {self.ids or 'none (mark some with kerasnip.tune())'}."
+            ) from None
+
+    def __repr__(self) -> str:
+        if not self._entries:
+            return "ParameterSet(no tuned parameters)"
+        width = max(len(i) for i in self.ids)
+        lines = [f"ParameterSet({len(self)} tuned parameter{'s' * (len(self) != 1)})"]
+        for e in self:
+            where = "" if e.id == e.name else f"  [{e.name}]"
+            shown = repr(e.param) if e.param is not None else "no range known: use .update()"
+            lines.append(f"  {e.id:<{width}}  {shown}{where}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ update
+
+    def update(self, **changes: Param | tuple[Real, Real] | Sequence[Any]) -> ParameterSet:
+        """A copy with the search space of some parameters replaced.
+
+        Parameters
+        ----------
+        **changes
+            ``id=`` a parameter object (``hidden_units((64, 256))``,
+            ``Float(1e-4, 1e-2, log=True)``), a ``(low, high)`` tuple (keeps
+            the current scale and label; integers give an :class:`Int`), or a
+            list of explicit values (a :class:`Choice`).
+
+        Returns
+        -------
+        ParameterSet
+
+        Examples
+        --------
+        >>> params.update(hidden_units=(64, 256), compile_optimizer=["adam", "sgd"])
+        ... # doctest: +SKIP
+        """
+        entries = dict(self._entries)
+        for id_, value in changes.items():
+            entry = self._entry(id_)
+            entries[id_] = TunedParameter(entry.id, entry.name, _as_param(id_, value, entry.param))
+        return ParameterSet(list(entries.values()))
+
+    def check_complete(self) -> None:
+        """Raise ``ValueError`` naming every parameter that still has no range."""
+        missing = [e for e in self if e.param is None]
+        if missing:
+            first = missing[0].id
+            raise ValueError(
+                f"No range is known for tuned parameter(s) {[e.id for e in missing]}. Give one, "
+                f"e.g. params.update({first}=(low, high)) or params.update({first}=[value, ...]),"
+                " or annotate the block argument (units: kerasnip.Int(16, 256) = 64)."
+            )
+
+    # ------------------------------------------------------------------ scikit-learn
+
+    def to_sklearn(self, levels: int | dict[str, int] = 3, *, prefix: str = "") -> dict[str, list]:
+        """A ``param_grid`` for :class:`sklearn.model_selection.GridSearchCV`.
+
+        Parameters
+        ----------
+        levels : int or dict, default 3
+            Values per numeric parameter, as in :func:`kerasnip.grid_regular`.
+        prefix : str, default ""
+            Prepended to every key, e.g. ``"model__"`` for a pipeline step.
+
+        Returns
+        -------
+        dict of str to list
+            Estimator parameter name -> candidate values.
+        """
+        self.check_complete()
+        counts = _levels_by_id(self, levels)
+        return {prefix + e.name: e.param.regular(counts[e.id]) for e in self}
+
+    def to_distributions(self, *, prefix: str = "") -> dict[str, Any]:
+        """``param_distributions`` for :class:`sklearn.model_selection.RandomizedSearchCV`.
+
+        Parameters
+        ----------
+        prefix : str, default ""
+            Prepended to every key, e.g. ``"model__"`` for a pipeline step.
+
+        Returns
+        -------
+        dict of str to distribution or list
+            ``scipy.stats`` distributions for ranges (log-uniform for
+            ``log=True``), lists for choices.
+        """
+        self.check_complete()
+        return {prefix + e.name: e.param.to_distribution() for e in self}
+
+
+def _levels_by_id(params: ParameterSet, levels: int | dict[str, int]) -> dict[str, int]:
+    if isinstance(levels, dict):
+        unknown = [k for k in levels if k not in params]
+        if unknown:
+            hints = "".join(did_you_mean(k, params.ids) for k in unknown)
+            raise KeyError(f"levels names unknown parameter(s) {unknown}.{hints} "
+                           f"Tuned parameters: {params.ids}.")
+        return {i: levels.get(i, 3) for i in params.ids}
+    return dict.fromkeys(params.ids, levels)
+
+
+def _as_param(id_: str, value: Any, current: Param | None) -> Param:
+    if isinstance(value, Param):
+        return value
+    if isinstance(value, tuple):
+        if len(value) != 2 or not all(
+            isinstance(v, Real) and not isinstance(v, bool) for v in value
+        ):
+            raise TypeError(
+                f"{id_}: a tuple means a (low, high) numeric range, got {value!r}; give "
+                "explicit values as a list instead."
+            )
+        low, high = (_python_scalar(v) for v in value)
+        if isinstance(current, _Range) and (
+            not isinstance(current, Int) or all(isinstance(v, Integral) for v in value)
+        ):
+            return current.with_range(low, high)
+        if all(isinstance(v, Integral) for v in (low, high)):
+            return Int(low, high)
+        return Float(float(low), float(high))
+    if isinstance(value, (list, np.ndarray, builtins.range)):
+        return Choice(list(value))
+    raise TypeError(
+        f"{id_}: expected a parameter object (e.g. kerasnip.hidden_units((64, 256))), a "
+        f"(low, high) tuple or a list of values, got {type(value).__name__}: {value!r}."
+    )
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def extract_parameter_set(spec: Any) -> ParameterSet:
+    """The ``tune()``-marked parameters of a spec, with default search spaces.
+
+    A default comes from the block argument's annotation when it is a
+    parameter object (``units: kerasnip.Int(16, 512, log=True) = 128``, also
+    inside ``typing.Annotated``), otherwise from the parameter's name:
+    ``num_*`` -> :func:`num_terms`, ``*units``/``*filters`` ->
+    :func:`hidden_units`, ``*rate``/``*dropout`` -> :func:`dropout`,
+    ``learn_rate``, ``fit_epochs`` -> :func:`epochs`, ``fit_batch_size`` ->
+    :func:`batch_size`, ``compile_optimizer`` -> :func:`optimizer_function`,
+    ``compile_loss`` -> :func:`loss_function_keras`; a boolean block argument
+    becomes ``Choice(False, True)``. Other parameters get no range until
+    :meth:`ParameterSet.update` gives one.
+
+    Parameters
+    ----------
+    spec : kerasnip estimator
+        An instance of a generated spec, e.g. ``mlp(hidden_units=tune())``.
+
+    Returns
+    -------
+    ParameterSet
+    """
+    definition = getattr(type(spec), "kerasnip_spec", None)
+    if definition is None or isinstance(spec, type):
+        raise TypeError(
+            "extract_parameter_set() needs an instance of a kerasnip spec with tune() markers, "
+            f"e.g. my_spec(hidden_units=kerasnip.tune()); got {spec!r}."
+        )
+    values = spec.get_params()
+    entries: list[TunedParameter] = []
+    seen: dict[str, str] = {}
+    for info in definition.parameters:
+        marker = values[info.name]
+        if not isinstance(marker, tune):
+            continue
+        id_ = marker.id or info.name
+        if id_ in seen:
+            raise ValueError(
+                f"tune({id_!r}) is used for both {seen[id_]!r} and {info.name!r}; "
+                "each tuned parameter needs its own id."
+            )
+        seen[id_] = info.name
+        entries.append(TunedParameter(id_, info.name, default_param(info, definition)))
+    return ParameterSet(entries)
+
+
+def default_param(info: Any, definition: Any) -> Param | None:
+    """The default search space of one generated parameter, or ``None`` if none is known.
+
+    Parameters
+    ----------
+    info : kerasnip.spec.ParamInfo
+        The parameter.
+    definition : kerasnip.spec.SpecDefinition
+        The spec it belongs to (for block functions and the mode).
+
+    Returns
+    -------
+    Param or None
+    """
+    if info.role == "block":
+        block = definition.blocks[info.block].function
+        annotated = _annotation_param(info.annotation, block)
+        if annotated is not None:
+            return annotated
+        if isinstance(info.default, bool):
+            return Choice(False, True)
+    if info.role == "num":
+        return num_terms()
+    if info.role == "learn_rate":
+        return learn_rate()
+    by_name = {
+        "fit_epochs": epochs,
+        "fit_batch_size": batch_size,
+        "compile_optimizer": optimizer_function,
+        "compile_loss": lambda: loss_function_keras(mode=definition.mode),
+    }
+    if info.name in by_name:
+        return by_name[info.name]()
+    if info.role == "block":
+        arg = info.arg.lower()
+        if arg.endswith(("units", "filters")):
+            return hidden_units()
+        if arg.endswith(("rate", "dropout")):
+            return dropout()
+    return None
+
+
+def _annotation_param(annotation: Any, function: Any) -> Param | None:
+    if isinstance(annotation, str):
+        # ``from __future__ import annotations`` leaves annotations as source
+        # text; evaluate it where the block was defined, as typing does.
+        target = getattr(function, "block", function)
+        try:
+            annotation = eval(annotation, getattr(target, "__globals__", {}))
+        except Exception:
+            return None
+    if isinstance(annotation, Param):
+        return annotation
+    for extra in getattr(annotation, "__metadata__", ()):  # typing.Annotated[int, Int(...)]
+        if isinstance(extra, Param):
+            return extra
+    return None
