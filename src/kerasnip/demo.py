@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 DATA_CHOICES = ("digits", "mnist")
 DEFAULT_EPOCHS = 30
@@ -199,31 +198,26 @@ def fit_model(ctx: DemoContext) -> None:
 
 def evaluate(ctx: DemoContext) -> None:
     """Evaluate on the test split with ``keras.Model.evaluate``."""
-    import keras
+    import kerasnip
 
     ctx.heading("Evaluation on the test split")
-    est = ctx.estimator
-    # Keras evaluates against the one-hot targets the model was trained on; classes_ is
-    # sorted, so searchsorted gives each label's column.
-    y_onehot = keras.utils.to_categorical(
-        np.searchsorted(est.classes_, ctx.y_test), num_classes=len(est.classes_)
-    )
-    results = est.model_.evaluate(ctx.x_test, y_onehot, verbose=0, return_dict=True)
-    ctx.evaluation = {"loss": results.pop("loss"), **results}
+    print("kerasnip.keras_evaluate(mlp, x_test, y_test)\n")
+    ctx.evaluation = kerasnip.keras_evaluate(ctx.estimator, ctx.x_test, ctx.y_test)
     for name, value in ctx.evaluation.items():
         print(f"{name:>10}: {value:.4f}")
 
 
 def show_predictions(ctx: DemoContext) -> None:
     """Print the first six class and probability predictions as tables."""
+    import kerasnip
+
     ctx.heading(f"Predictions for the first {N_SHOWN} test images")
     est, x_new = ctx.estimator, ctx.x_test[:N_SHOWN]
-    classes = pd.DataFrame({".pred_class": est.predict(x_new)})
-    probs = pd.DataFrame(est.predict_proba(x_new),
-                         columns=[f".pred_{level}" for level in est.classes_])
+    print(f'kerasnip.predict_table(mlp, x_test[:{N_SHOWN}], type="class")\n')
+    classes = kerasnip.predict_table(est, x_new, type="class")
     print(classes.assign(truth=ctx.y_test[:N_SHOWN]).to_string())
-    print()
-    print(probs.round(3).to_string())
+    print(f'\nkerasnip.predict_table(mlp, x_test[:{N_SHOWN}], type="prob")\n')
+    print(kerasnip.predict_table(est, x_new, type="prob").round(3).to_string())
 
 
 def write_pictures(ctx: DemoContext) -> None:

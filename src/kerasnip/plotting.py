@@ -13,8 +13,6 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sklearn.utils.validation import check_is_fitted
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -49,11 +47,10 @@ def plot_history(est: Any, path: str | os.PathLike[str] | None = None) -> Figure
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    check_is_fitted(est, "history_")
-    history = est.history_
+    from kerasnip.inspection import extract_keras_history
+
+    history = extract_keras_history(est)  # loss first, then the metrics in Keras's order
     metrics = [c for c in history.columns if c != "epoch" and not c.startswith("val_")]
-    # Keras records metrics alphabetically; the loss reads best as the first panel.
-    metrics.sort(key=lambda name: name != "loss")
     if history.empty or not metrics:
         raise ValueError(
             f"{type(est).__name__} has an empty training history; fit it with "
@@ -115,11 +112,13 @@ def plot_model(
     """
     import keras
 
-    check_is_fitted(est, "model_")
+    from kerasnip.inspection import extract_keras_model
+
+    model = extract_keras_model(est)
     _check_graphviz()
     path = Path(path)
     options = {"show_layer_names": True, "show_layer_activations": True, **kwargs}
-    keras.utils.plot_model(est.model_, to_file=str(path), show_shapes=show_shapes, **options)
+    keras.utils.plot_model(model, to_file=str(path), show_shapes=show_shapes, **options)
     return path
 
 
