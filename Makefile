@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 EXTRAS ?= jax,dev
 BIN = $(VENV)/bin
-STAMP = $(VENV)/.installed-$(subst ,,$(EXTRAS))
+comma := ,
+# One stamp per set of extras, so `make test EXTRAS=torch,dev` reinstalls.
+STAMP = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: demo test lint bench clean
 
