@@ -5,6 +5,7 @@ import io
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from matplotlib.image import imread
@@ -110,3 +111,14 @@ def test_module_help_in_a_subprocess():
     for option in ("--data {digits,mnist}", "--data-dir DIR", "--epochs N", "--out DIR",
                    "--quiet"):
         assert option in done.stdout
+
+
+def test_getting_started_example_runs(tmp_path):
+    example = Path(__file__).resolve().parents[1] / "examples" / "getting_started.py"
+    done = subprocess.run([sys.executable, str(example), "--epochs", "1",
+                           "--out", str(tmp_path / "history.png")],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"\{'loss': [\d.]+, 'accuracy': [\d.]+\}", done.stdout)
+    assert ".pred_class" in done.stdout and ".pred_9" in done.stdout
+    assert imread(tmp_path / "history.png").std() > 0.05
