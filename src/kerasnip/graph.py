@@ -350,15 +350,24 @@ def _injected_for(info: BlockInfo, graph: Graph, meta: Mapping[str, Any]) -> dic
             param = inspect.signature(info.function).parameters[arg]
             if param.default is not inspect.Parameter.empty:
                 continue
-            raise BuildError(_missing_injection(info.name, arg, graph))
+            raise BuildError(_missing_injection(info.name, arg, graph, meta))
         values[arg] = value
     return values
 
 
-def _missing_injection(name: str, arg: str, graph: Graph) -> str:
+def _missing_injection(name: str, arg: str, graph: Graph, meta: Mapping[str, Any]) -> str:
     if arg == "input_shape":
         return f"Input block {name!r} got no input shape; X must provide input {name!r}."
     kind = "classification" if arg == "num_classes" else "regression"
+    if graph.multi_output and name in graph.outputs:
+        other = "num_outputs" if arg == "num_classes" else "num_classes"
+        return (
+            f"Output block {name!r} takes `{arg}`, a {kind} size, but its target in y makes "
+            f"it a {'regression' if kind == 'classification' else 'classification'} head "
+            f"(which gets `{other}`). Floats make a regression head; strings, bools and "
+            "categoricals a classification head; integers follow the spec's mode. Convert "
+            f"y[{name!r}], or change the block."
+        )
     if graph.multi_output:
         return (
             f"Block {name!r} takes `{arg}`, which only {kind} output blocks "
