@@ -206,7 +206,8 @@ def predict_table(est: Any, X: Any, type: str | None = None,
         ``.pred_upper``, see there). Defaults to ``"class"`` for classifiers
         and ``"numeric"`` for regressors. Multi-output models name every
         column after its output block (``.pred_class_{out}``,
-        ``.pred_{out}_{class}``, ``.pred_{out}``).
+        ``.pred_{out}_{class}``, ``.pred_{out}``) and by default give each
+        head its own type (see :func:`kerasnip.multi_io.head_prediction_table`).
     level : float, default=0.95
         Coverage of the intervals (interval types only).
     **kwargs
@@ -223,15 +224,6 @@ def predict_table(est: Any, X: Any, type: str | None = None,
     >>> kerasnip.predict_table(est, X_test, type="prob").head()   # doctest: +SKIP
     """
     check_is_fitted(est, "model_")
-    mode = "classification" if is_classifier(est) else "regression"
-    if type is None:
-        type = "class" if mode == "classification" else "numeric"
-    if type not in PREDICT_TYPES[mode]:
-        raise ValueError(
-            f"Unknown prediction type {type!r} for a {mode} model."
-            f"{did_you_mean(str(type), PREDICT_TYPES[mode])} Choose one of "
-            f"{list(PREDICT_TYPES[mode])}."
-        )
     if type in INTERVAL_TYPES:
         from kerasnip.intervals import interval_table
 
@@ -242,15 +234,30 @@ def predict_table(est: Any, X: Any, type: str | None = None,
             "the interval types 'conf_int' and 'pred_int' only."
         )
     index = X.index if isinstance(X, pd.DataFrame) else None
-    if getattr(est, "heads_", None) is not None:  # a multi-output functional model
+    if getattr(est, "heads_", None) is not None:
+        # A multi-output functional model: heads may mix classification and
+        # regression, so the head table picks (and checks) each head's type.
         from kerasnip.multi_io import head_prediction_table
 
         table = head_prediction_table(est, X, type=type)
     else:
-        table = pd.DataFrame(_single_output_columns(est, X, type))
+        table = pd.DataFrame(_single_output_columns(est, X, _check_type(est, type)))
     if index is not None:
         table.index = index
     return table
+
+
+def _check_type(est: Any, type: str | None) -> str:
+    mode = "classification" if is_classifier(est) else "regression"
+    if type is None:
+        return "class" if mode == "classification" else "numeric"
+    if type not in PREDICT_TYPES[mode]:
+        raise ValueError(
+            f"Unknown prediction type {type!r} for a {mode} model."
+            f"{did_you_mean(str(type), PREDICT_TYPES[mode])} Choose one of "
+            f"{list(PREDICT_TYPES[mode])}."
+        )
+    return type
 
 
 def _single_output_columns(est: Any, X: Any, type: str) -> dict[str, Any]:

@@ -43,6 +43,7 @@ import tempfile
 import uuid
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -723,7 +724,7 @@ def load(path: PathOrFile, *, safe_mode: bool = True) -> Any:
         ) from exc
     try:
         return _restore(manifest, model)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, LoadError):
             raise LoadError(f"Cannot load {source!r}: {exc}") from exc
         raise LoadError(
@@ -744,7 +745,7 @@ def _read_archive(path: PathOrFile) -> tuple[dict[str, Any], bytes]:
             if MODEL_MEMBER not in names:
                 raise LoadError(f"the file has no {MODEL_MEMBER}; it is incomplete.")
             model = archive.read(MODEL_MEMBER)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
         raise LoadError(
             f"it is not a kerasnip file, or it is truncated or corrupted ({exc})."
         ) from exc

@@ -1,0 +1,571 @@
+"""est.save / kerasnip.load (one safe zip file); pickle-family round trips in a fresh process."""
+
+import inspect
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import cloudpickle
+import joblib
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import kerasnip
+from kerasnip import persistence, registry
+from kerasnip import spec as spec_module
+from kerasnip.build import BuildError
+from kerasnip.persistence import LoadError, read_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(script: str, *args: str, pythonpath: str = str(ROOT)) -> str:
+    """Run ``script`` in a fresh interpreter in the repository root (same backend and cache)."""
+    env = {**os.environ, "PYTHONPATH": pythonpath}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def fitted_clf(clf_spec, digits):
+    X, y = digits
+    labels = np.array(["zero", "one", "two", "three"])[y]
+    est = clf_spec(fit_epochs=2, random_state=0, hidden_units=8, fit_validation_split=0.25)
+    return est.fit(X, labels), X, labels
+
+
+@pytest.fixture(scope="module")
+def fitted_reg(reg_spec, regression_data):
+    X, y = regression_data
+    return reg_spec(fit_epochs=2, random_state=0).fit(X, y), X, y
+
+
+@pytest.fixture
+def without_live_classes(monkeypatch):
+    """Make load() rebuild the class from the file, as in a process that never had it."""
+    monkeypatch.setattr(spec_module, "_CLASSES_BY_TOKEN", {})
+
+
+# --------------------------------------------------------------------------- same process
+
+
+def test_save_load_same_process_keeps_everything(fitted_clf, tmp_path):
+    est, X, _ = fitted_clf
+    path = tmp_path / "clf.kerasnip"
+    assert est.save(path) is None
+    loaded = kerasnip.load(path)
+    assert type(loaded) is type(est)  # the live class is reused
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    assert loaded.get_params() == est.get_params()
+    pd.testing.assert_frame_equal(loaded.history_, est.history_)
+    assert loaded.input_shape_ == est.input_shape_ == (64,)
+    assert loaded.target_format_ == est.target_format_
+    assert loaded.fit_time_ == est.fit_time_
+    assert repr(loaded) == repr(est)
+
+
+def test_loaded_model_keeps_compile_and_optimizer_state(fitted_clf, tmp_path):
+    est, X, y = fitted_clf
+    est.save(tmp_path / "clf.kerasnip")
+    loaded = kerasnip.load(tmp_path / "clf.kerasnip")
+    assert loaded.model_.compiled
+    assert type(loaded.model_.optimizer) is type(est.model_.optimizer)
+    assert int(loaded.model_.optimizer.iterations) == int(est.model_.optimizer.iterations) > 0
+    expected = kerasnip.keras_evaluate(est, X, y)
+    assert kerasnip.keras_evaluate(loaded, X, y) == pytest.approx(expected)
+
+
+LABELS = {
+    "ints": np.array([3, 5, 7, 9] * 6),
+    "strings": np.array(["cat", "dog", "emu", "fox"] * 6),
+    "bools": np.array([True, False] * 12),
+    "categorical": pd.Series(pd.Categorical(["lo", "mid", "hi"] * 8,
+                                            categories=["lo", "mid", "hi"])),
+    "object strings": np.array(["x", "y", "z"] * 8, dtype=object),
+}
+
+
+@pytest.mark.parametrize("kind", list(LABELS))
+def test_labels_round_trip_with_their_type(clf_spec, kind, tmp_path, without_live_classes):
+    y = LABELS[kind]
+    X = np.random.default_rng(0).random((24, 3)).astype("float32")
+    est = clf_spec(fit_epochs=1, random_state=0, hidden_units=4).fit(X, y)
+    est.save(tmp_path / "m.kerasnip")
+    loaded = kerasnip.load(tmp_path / "m.kerasnip")
+    assert loaded.classes_.dtype == est.classes_.dtype
+    assert loaded.classes_.tolist() == est.classes_.tolist()
+    assert [type(c) for c in loaded.classes_] == [type(c) for c in est.classes_]
+    predicted = loaded.predict(X)
+    np.testing.assert_array_equal(predicted, est.predict(X))
+    assert predicted.dtype == est.predict(X).dtype
+
+
+def test_regressor_with_dataframe_and_multicolumn_y(reg_spec, tmp_path, without_live_classes):
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    y = np.column_stack([X.sum(axis=1), X["a"] - X["b"]]).astype("float32")
+    est = reg_spec(fit_epochs=2, random_state=0).fit(X, y)
+    est.save(tmp_path / "reg.kerasnip")
+    loaded = kerasnip.load(tmp_path / "reg.kerasnip")
+    assert type(loaded) is not type(est) and type(loaded).__name__ == "test_reg"
+    assert loaded.n_outputs_ == 2 and loaded.y_ndim_ == 2
+    assert loaded.feature_names_in_.tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(X[["c", "b", "a"]].rename(columns={"c": "z"}))
+
+
+def test_file_objects_work(fitted_reg):
+    est, X, _ = fitted_reg
+    buffer = io.BytesIO()
+    est.save(buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(kerasnip.load(buffer).predict(X), est.predict(X))
+
+
+def test_saving_an_unfitted_estimator_raises(clf_spec, tmp_path):
+    with pytest.raises(NotFittedError):
+        clf_spec().save(tmp_path / "x.kerasnip")
+    assert not list(tmp_path.iterdir())  # no stray file
+
+
+def test_manifest_records_the_spec_as_data(fitted_clf, tmp_path):
+    est, _, _ = fitted_clf
+    est.save(tmp_path / "clf.kerasnip")
+    manifest = read_manifest(tmp_path / "clf.kerasnip")
+    assert manifest["format"] == "kerasnip-estimator"
+    assert manifest["format_version"] == persistence.FORMAT_VERSION
+    assert manifest["keras_version"] == keras.__version__
+    spec = manifest["spec"]
+    assert (spec["model_name"], spec["kind"], spec["mode"]) == (
+        "test_clf", "sequential", "classification")
+    blocks = {b["name"]: b for b in spec["blocks"]}
+    assert blocks["hidden"]["function"] == "tests.blocks:dense_block"
+    assert blocks["hidden"]["hyperparameters"] == {"units": 16, "rate": 0.0}
+    assert blocks["output"]["injected"] == ["num_classes"]
+    assert "hidden_units" in [p["name"] for p in spec["parameters"]]
+    assert manifest["params"]["hidden_units"] == 8
+    # The archive holds exactly the manifest and the model, and nothing is pickled.
+    with zipfile.ZipFile(tmp_path / "clf.kerasnip") as archive:
+        assert sorted(archive.namelist()) == ["kerasnip.json", "model.keras"]
+
+
+def test_values_keep_their_types(clf_spec, digits, tmp_path, without_live_classes):
+    X, y = digits
+    est = clf_spec(fit_epochs=1, random_state=np.int64(3), learn_rate=np.float32(0.01),
+                   compile_metrics=("accuracy",), fit_batch_size=16,
+                   fit_class_weight={0: 1.0, 1: 2.0, 2: 1.0, 3: 1.0}).fit(X, y)
+    est.save(tmp_path / "m.kerasnip")
+    params = kerasnip.load(tmp_path / "m.kerasnip").get_params()
+    assert type(params["random_state"]) is np.int64 and params["random_state"] == 3
+    assert type(params["learn_rate"]) is np.float32 and params["learn_rate"] == np.float32(0.01)
+    assert params["compile_metrics"] == ("accuracy",)
+    assert params["fit_class_weight"] == {0: 1.0, 1: 2.0, 2: 1.0, 3: 1.0}
+    assert list(params["fit_class_weight"]) == [0, 1, 2, 3]  # int keys, not "0"
+
+
+def test_parameters_that_are_not_data_are_dropped_with_a_warning(reg_spec, regression_data,
+                                                                 tmp_path):
+    X, y = regression_data
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=3)
+    est = reg_spec(fit_epochs=2, random_state=0, fit_callbacks=[stop]).fit(X, y)
+    with pytest.warns(UserWarning, match=r"fit_callbacks.*not data"):
+        est.save(tmp_path / "m.kerasnip")
+    assert "EarlyStopping" in read_manifest(tmp_path / "m.kerasnip")["dropped_params"][
+        "fit_callbacks"]
+    loaded = kerasnip.load(tmp_path / "m.kerasnip")
+    assert loaded.fit_callbacks is None
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_fitted_attribute_that_is_not_data_is_an_error(fitted_reg, tmp_path):
+    est, _, _ = fitted_reg
+    odd = clone(est)
+    odd.__dict__.update(est.__dict__)
+    odd.extra_ = object()
+    with pytest.raises(TypeError, match=r"extra_.*pickle the estimator instead"):
+        odd.save(tmp_path / "m.kerasnip")
+    assert not (tmp_path / "m.kerasnip").exists()
+
+
+def test_loaded_estimator_refits_when_blocks_import(fitted_reg, tmp_path, without_live_classes):
+    est, X, y = fitted_reg
+    est.save(tmp_path / "m.kerasnip")
+    loaded = kerasnip.load(tmp_path / "m.kerasnip")
+    assert type(loaded) is not type(est)
+    block = loaded.kerasnip_spec.blocks["hidden"].function
+    assert isinstance(block, persistence.SavedBlock)
+    # Same parameters, same seed: the rebuilt class trains exactly the same model.
+    np.testing.assert_array_equal(clone(loaded).fit(X, y).predict(X), est.predict(X))
+    # and a loaded estimator can be saved again and pickled
+    loaded.save(tmp_path / "again.kerasnip")
+    again = kerasnip.load(tmp_path / "again.kerasnip")
+    assert read_manifest(tmp_path / "again.kerasnip")["spec"]["blocks"][1]["function"] == (
+        "tests.blocks:dense_block")
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+    np.testing.assert_array_equal(cloudpickle.loads(cloudpickle.dumps(loaded)).predict(X),
+                                  est.predict(X))
+
+
+def test_partial_fit_continues_a_loaded_model(fitted_reg, tmp_path, without_live_classes):
+    est, X, y = fitted_reg
+    est.save(tmp_path / "m.kerasnip")
+    loaded = kerasnip.load(tmp_path / "m.kerasnip")
+    before = loaded.predict(X)
+    loaded.partial_fit(X, y)
+    assert loaded.history_["epoch"].tolist() == [1, 2, 3]
+    assert not np.array_equal(loaded.predict(X), before)
+    np.testing.assert_array_equal(est.predict(X), before)  # the original is untouched
+
+
+# --------------------------------------------------------------------------- registered objects
+
+
+def _abs_loss(y_true, y_pred):
+    return keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1)
+
+
+def _renamed_abs_loss(y_true, y_pred):
+    return keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1)
+
+
+def _max_error(y_true, y_pred):
+    return keras.ops.max(keras.ops.abs(y_true - y_pred), axis=-1)
+
+
+class _HalfSquare(keras.losses.Loss):
+    def call(self, y_true, y_pred):
+        return 0.5 * keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """Registered custom objects, removed again after the test."""
+    monkeypatch.setattr(registry, "_LOSSES", dict(registry._LOSSES))
+    monkeypatch.setattr(registry, "_METRICS", dict(registry._METRICS))
+    kerasnip.register_keras_loss("abs_test_loss", _abs_loss)
+    kerasnip.register_keras_loss("half_square_test", _HalfSquare())
+    kerasnip.register_keras_metric("max_test_error", _max_error)
+
+
+@pytest.mark.parametrize("loss", ["abs_test_loss", "half_square_test"])
+def test_registered_loss_and_metric_reload(reg_spec, regression_data, tmp_path, registered,
+                                           loss):
+    X, y = regression_data
+    est = reg_spec(fit_epochs=2, random_state=0, compile_loss=loss,
+                   compile_metrics=["max_test_error"]).fit(X, y)
+    path = tmp_path / "m.kerasnip"
+    est.save(path)
+    assert read_manifest(path)["registered"]["metric"] == {"max_test_error": "_max_error"}
+
+    # Not registered any more: a clear error naming what to register.
+    del registry._METRICS["max_test_error"]
+    with pytest.raises(LoadError, match=r"register_keras_metric\('max_test_error'"):
+        kerasnip.load(path)
+
+    # The same name registered again (even with a function of another name) reloads.
+    kerasnip.register_keras_metric("max_test_error", lambda t, p: _max_error(t, p))
+    registry._METRICS["max_test_error"].__name__ = "max_again"
+    loaded = kerasnip.load(path)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    # Keras names the metric after the function now registered; the values agree.
+    expected = list(kerasnip.keras_evaluate(est, X, y).values())
+    assert list(kerasnip.keras_evaluate(loaded, X, y).values()) == pytest.approx(expected)
+
+
+def test_registered_loss_missing_at_load_is_a_clear_error(reg_spec, regression_data, tmp_path,
+                                                          registered):
+    X, y = regression_data
+    est = reg_spec(fit_epochs=1, random_state=0, compile_loss="abs_test_loss").fit(X, y)
+    est.save(tmp_path / "m.kerasnip")
+    del registry._LOSSES["abs_test_loss"]
+    with pytest.raises(LoadError, match=r"register_keras_loss\('abs_test_loss'"):
+        kerasnip.load(tmp_path / "m.kerasnip")
+    kerasnip.register_keras_loss("abs_test_loss", _renamed_abs_loss)
+    np.testing.assert_array_equal(kerasnip.load(tmp_path / "m.kerasnip").predict(X),
+                                  est.predict(X))
+
+
+def test_registered_object_given_directly_is_saved_by_name(reg_spec, regression_data, tmp_path,
+                                                           registered, without_live_classes):
+    X, y = regression_data
+    est = reg_spec(fit_epochs=1, random_state=0, compile_loss=_abs_loss).fit(X, y)
+    est.save(tmp_path / "m.kerasnip")
+    assert kerasnip.load(tmp_path / "m.kerasnip").compile_loss is _abs_loss
+
+
+# --------------------------------------------------------------------------- damaged files
+
+
+@pytest.fixture(scope="module")
+def saved_bytes(fitted_reg, tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "m.kerasnip"
+    fitted_reg[0].save(path)
+    return path.read_bytes()
+
+
+def _rewrite(payload: bytes, **members: bytes) -> bytes:
+    """The archive with some members replaced (or removed, when given None)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(payload)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            replacement = members.get(name.replace(".", "_"), src.read(name))
+            if replacement is not None:
+                dst.writestr(name, replacement)
+    return out.getvalue()
+
+
+def _manifest_with(payload: bytes, **changes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        manifest = json.loads(archive.read("kerasnip.json"))
+    manifest.update(changes)
+    return _rewrite(payload, kerasnip_json=json.dumps(manifest).encode())
+
+
+def _flip_byte(payload: bytes, position: int) -> bytes:
+    data = bytearray(payload)
+    data[position] ^= 0xFF
+    return bytes(data)
+
+
+def _damaged_files(payload: bytes):
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        info = archive.getinfo("model.keras")
+    inside_model = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    other_model = io.BytesIO()
+    with zipfile.ZipFile(other_model, "w") as archive:
+        archive.writestr("metadata.json", "{}")
+    foreign = io.BytesIO()
+    with zipfile.ZipFile(foreign, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    keras_file = io.BytesIO()
+    with zipfile.ZipFile(keras_file, "w") as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", b"")
+    return {
+        "truncated": (payload[: len(payload) // 2], "truncated or corrupted"),
+        "empty": (b"", "truncated or corrupted"),
+        "not a zip": (b"just some text\n" * 20, "truncated or corrupted"),
+        "flipped byte": (_flip_byte(payload, inside_model), "corrupted"),
+        "foreign zip": (foreign.getvalue(), "not a kerasnip estimator"),
+        "keras file": (keras_file.getvalue(), "keras.saving.load_model"),
+        "manifest not json": (_rewrite(payload, kerasnip_json=b"{not json"), "not valid JSON"),
+        "other format": (_manifest_with(payload, format="something-else"),
+                         "does not describe a kerasnip estimator"),
+        "newer version": (_manifest_with(payload, format_version=99),
+                          "format version 99.*upgrade kerasnip"),
+        "bad version": (_manifest_with(payload, format_version="1"), "not valid"),
+        "no model": (_rewrite(payload, model_keras=None), "no model.keras"),
+        "swapped model": (_rewrite(payload, model_keras=other_model.getvalue()), "checksum"),
+        "damaged manifest": (_manifest_with(payload, params=["not", "a", "dict"]), "damaged"),
+        "unknown tag": (_manifest_with(payload, params={"x": {"__kerasnip__": "pickle"}}),
+                        "Unknown value tag"),
+        "foreign class": (
+            _manifest_with(payload, fitted={"x_": {"__kerasnip__": "dataclass",
+                                                   "class": "os:system", "fields": {}}}),
+            "does not load",
+        ),
+    }
+
+
+DAMAGE = ["truncated", "empty", "not a zip", "flipped byte", "foreign zip", "keras file",
+          "manifest not json", "other format", "newer version", "bad version", "no model",
+          "swapped model", "damaged manifest", "unknown tag", "foreign class"]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_files_raise_load_error(saved_bytes, tmp_path, damage):
+    payload, message = _damaged_files(saved_bytes)[damage]
+    path = tmp_path / "damaged.kerasnip"
+    path.write_bytes(payload)
+    with pytest.raises(LoadError, match=message):
+        kerasnip.load(path)
+
+
+def test_load_error_is_a_value_error_and_missing_file_is_file_not_found(tmp_path):
+    assert issubclass(LoadError, ValueError)
+    with pytest.raises(FileNotFoundError):
+        kerasnip.load(tmp_path / "nothing-here.kerasnip")
+
+
+def test_interrupted_save_leaves_previous_file_intact(fitted_reg, tmp_path, monkeypatch):
+    est = fitted_reg[0]
+    path = tmp_path / "m.kerasnip"
+    est.save(path)
+    before = path.read_bytes()
+    original = zipfile.ZipFile.writestr
+
+    def fail_on_model(self, name, data, *args, **kwargs):
+        if str(name) == "model.keras":
+            raise OSError("disk full")
+        return original(self, name, data, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail_on_model)
+    with pytest.raises(OSError, match="disk full"):
+        est.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.kerasnip"]  # no temporary left
+
+
+# --------------------------------------------------------------------------- fresh processes
+
+FRESH_LOAD = """
+    import pickle, sys
+    from pathlib import Path
+    import cloudpickle, joblib, numpy as np
+    import kerasnip
+
+    folder = Path(sys.argv[1])
+    readers = {
+        "kerasnip": kerasnip.load,
+        "pickle": lambda p: pickle.loads(p.read_bytes()),
+        "joblib": joblib.load,
+        "cloudpickle": lambda p: cloudpickle.loads(p.read_bytes()),
+    }
+    for name in ("clf", "reg"):
+        X = np.load(folder / f"X_{name}.npy")
+        for how, read in readers.items():
+            est = read(folder / f"{name}.{how}")
+            out = {"predict": est.predict(X)}
+            if name == "clf":
+                out["proba"] = est.predict_proba(X)
+            np.savez(folder / f"out_{name}_{how}.npz", **out)
+    print("done")
+"""
+
+
+def test_round_trips_in_a_fresh_process(fitted_clf, fitted_reg, tmp_path):
+    expected = {}
+    for name, (est, X, _) in {"clf": fitted_clf, "reg": fitted_reg}.items():
+        np.save(tmp_path / f"X_{name}.npy", X)
+        est.save(tmp_path / f"{name}.kerasnip")
+        (tmp_path / f"{name}.pickle").write_bytes(pickle.dumps(est))
+        joblib.dump(est, tmp_path / f"{name}.joblib")
+        (tmp_path / f"{name}.cloudpickle").write_bytes(cloudpickle.dumps(est))
+        expected[name] = {"predict": est.predict(X)}
+        if name == "clf":
+            expected[name]["proba"] = est.predict_proba(X)
+    assert _run(FRESH_LOAD, str(tmp_path)).strip() == "done"
+    for name, outputs in expected.items():
+        for how in ("kerasnip", "pickle", "joblib", "cloudpickle"):
+            got = np.load(tmp_path / f"out_{name}_{how}.npz", allow_pickle=True)
+            for key, value in outputs.items():
+                np.testing.assert_array_equal(got[key], value, err_msg=f"{name} {how} {key}")
+
+
+GONE_BLOCKS = '''
+import keras
+
+
+def start(model, input_shape):
+    return keras.Sequential([keras.Input(shape=input_shape)])
+
+
+def dense(model, units=8):
+    model.add(keras.layers.Dense(units, activation="relu"))
+    return model
+
+
+def head(model, num_classes):
+    model.add(keras.layers.Dense(num_classes, activation="softmax"))
+    return model
+'''
+
+FRESH_WITHOUT_BLOCKS = """
+    import json, sys
+    import numpy as np
+    import kerasnip
+
+    path, folder = sys.argv[1], sys.argv[2]
+    try:
+        import gone_blocks_for_kerasnip_test  # noqa: F401
+        raise SystemExit("the blocks module should not be importable here")
+    except ModuleNotFoundError:
+        pass
+    est = kerasnip.load(path)
+    X = np.load(folder + "/X.npy")
+    y = np.load(folder + "/y.npy")
+    np.save(folder + "/proba.npy", est.predict_proba(X))
+    report = {
+        "evaluate": kerasnip.keras_evaluate(est, X, y),
+        "table": list(kerasnip.predict_table(est, X, type="prob").columns),
+        "tidy_rows": len(kerasnip.tidy(est)),
+        "repr": repr(est),
+    }
+    fig = kerasnip.plot_history(est, folder + "/history.png")
+    report["plot_axes"] = len(fig.axes)
+    est.partial_fit(X, y)
+    report["epochs_after_partial_fit"] = int(est.history_["epoch"].iloc[-1])
+    try:
+        est.fit(X, y)
+    except Exception as exc:
+        report["refit_error"] = f"{type(exc).__name__}: {exc}"
+    print(json.dumps(report))
+"""
+
+
+def test_load_predicts_without_the_blocks_and_refit_names_the_missing_block(
+        tmp_path, monkeypatch):
+    blocks_dir = tmp_path / "blocks"
+    blocks_dir.mkdir()
+    (blocks_dir / "gone_blocks_for_kerasnip_test.py").write_text(GONE_BLOCKS)
+    monkeypatch.syspath_prepend(str(blocks_dir))
+    monkeypatch.delitem(sys.modules, "gone_blocks_for_kerasnip_test", raising=False)
+    import gone_blocks_for_kerasnip_test as gone
+
+    spec = kerasnip.create_keras_sequential_spec(
+        "gone_spec", {"start": gone.start, "dense": gone.dense, "head": gone.head},
+        "classification")
+    try:
+        rng = np.random.default_rng(0)
+        X = rng.random((30, 4)).astype("float32")
+        y = np.array(["a", "b", "c"] * 10)
+        est = spec(fit_epochs=2, random_state=0, dense_units=6).fit(X, y)
+        est.save(tmp_path / "gone.kerasnip")
+        np.save(tmp_path / "X.npy", X)
+        np.save(tmp_path / "y.npy", y)
+        expected_eval = kerasnip.keras_evaluate(est, X, y)
+    finally:
+        kerasnip.remove_keras_spec("gone_spec")
+        sys.modules.pop("gone_blocks_for_kerasnip_test", None)
+
+    report = json.loads(_run(FRESH_WITHOUT_BLOCKS, str(tmp_path / "gone.kerasnip"),
+                             str(tmp_path)).strip().splitlines()[-1])
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), est.predict_proba(X))
+    assert report["evaluate"] == pytest.approx(expected_eval)
+    assert report["table"] == [".pred_a", ".pred_b", ".pred_c"]
+    assert report["tidy_rows"] == 2
+    assert report["repr"] == "gone_spec(dense_units=6, fit_epochs=2, random_state=0)"
+    assert report["plot_axes"] >= 2 and (tmp_path / "history.png").stat().st_size > 0
+    assert report["epochs_after_partial_fit"] == 3
+    error = report["refit_error"]
+    assert error.startswith(BuildError.__name__)
+    assert "BlockImportError" in error
+    assert "gone_blocks_for_kerasnip_test:start" in error
+    assert "No module named 'gone_blocks_for_kerasnip_test'" in error
+
+
+def test_saved_block_explains_unimportable_paths():
+    local = persistence.SavedBlock("hidden", "mymod:make.<locals>.block")
+    with pytest.raises(kerasnip.BlockImportError, match="defined inside a function"):
+        local()
+    missing_attr = persistence.SavedBlock("hidden", "tests.blocks:no_such_block")
+    with pytest.raises(kerasnip.BlockImportError, match=r"AttributeError.*no_such_block"):
+        missing_attr()
+    wrapped = persistence.SavedBlock("path", "tests.blocks:dense_block", {"model": "trunk"})
+    assert next(iter(inspect.signature(wrapped.resolve()).parameters)) == "trunk"
