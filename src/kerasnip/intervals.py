@@ -64,6 +64,8 @@ class HeadPosterior:
         The output's name for multi-output models, ``None`` for a single output.
     task : {"regression", "classification"}
         What the head predicts.
+    target_ndim : int
+        Regression: 1 for a 1-D target, 2 for an ``(n, k)`` one (names its columns).
     activation : {"linear", "softmax", "sigmoid"}
         The output activation applied to ``phi @ weights``.
     weights : ndarray of shape (p, k)
@@ -84,6 +86,7 @@ class HeadPosterior:
 
     name: str | None
     task: str
+    target_ndim: int
     activation: str
     weights: np.ndarray
     has_bias: bool
@@ -192,13 +195,15 @@ def _output_layers(model: Any) -> list[_OutputLayer]:
     """Find each output's last ``Dense`` layer and the tensor feeding it."""
     import keras
 
-    outputs = list(model.outputs)
-    names = list(getattr(model, "output_names", None) or [])
-    if len(names) != len(outputs):
-        names = [None] * len(outputs) if len(outputs) == 1 else [
-            f"output_{i + 1}" for i in range(len(outputs))]
+    output = model.outputs if isinstance(model, keras.Sequential) else model.output
+    if isinstance(output, dict):  # multi-output functional models, keyed by output block
+        named = list(output.items())
+    elif isinstance(output, (list, tuple)) and len(output) > 1:
+        named = [(f"output_{i + 1}", tensor) for i, tensor in enumerate(output)]
+    else:
+        named = [(None, model.outputs[0])]
     found = []
-    for name, tensor in zip(names, outputs, strict=True):
+    for name, tensor in named:
         layer, feeding = _producer(tensor)
         activation = None
         if isinstance(layer, (keras.layers.Activation, keras.layers.Softmax)) and (
@@ -218,13 +223,6 @@ def _output_layers(model: Any) -> list[_OutputLayer]:
                 "an Activation/Softmax layer); for other models use conformal intervals, "
                 "e.g. mapie.regression.SplitConformalRegressor around the estimator."
             )
-        if len(feeding.shape) != 2:
-            raise IntervalsNotAvailableError(
-                f"Intervals not available for this model: the last Dense layer "
-                f"{layer.name!r} receives inputs of shape {tuple(feeding.shape)}; Laplace "
-                "intervals need a flat (batch, features) input. Add a Flatten or pooling "
-                "layer before the output layer."
-            )
         found.append(_OutputLayer(name, layer, activation or _activation_name(layer.activation),
                                   feeding))
     return found
@@ -241,10 +239,13 @@ def _design(phi: np.ndarray, has_bias: bool) -> np.ndarray:
 
 
 def _trained_weights(dense: Any) -> np.ndarray:
-    kernel = np.asarray(dense.kernel, dtype=np.float64)
+    from keras.ops import convert_to_numpy
+
+    # `.value` (the backend array) converts without Keras's Variable.__array__ warning.
+    kernel = convert_to_numpy(dense.kernel.value).astype(np.float64)
     if dense.bias is None:
         return kernel
-    return np.vstack([kernel, np.asarray(dense.bias, dtype=np.float64)[None, :]])
+    return np.vstack([kernel, convert_to_numpy(dense.bias.value).astype(np.float64)[None, :]])
 
 
 # ---------------------------------------------------------------------------- fitting
@@ -285,7 +286,7 @@ def _log_likelihood_classes(p: np.ndarray, y: np.ndarray, activation: str,
     return float(w @ per_row)
 
 
-def _fit_head(out: _OutputLayer, task: str, phi: np.ndarray, y: np.ndarray,
+def _fit_head(out: _OutputLayer, task: str, target_ndim: int, phi: np.ndarray, y: np.ndarray,
               w: np.ndarray) -> HeadPosterior:
     """Fit one head's posterior: curvatures, then prior precision (and noise) by evidence."""
     if task == "regression" and out.activation != "linear":
@@ -329,7 +330,8 @@ def _fit_head(out: _OutputLayer, task: str, phi: np.ndarray, y: np.ndarray,
                                    bounds=[(-25.0, 25.0), (-15.0, 15.0)])
         alpha, tau = (float(v) for v in np.exp(result.x))
         return HeadPosterior(
-            out.name, task, out.activation, weights, has_bias, V, g, U, 1.0 / (tau * sigma),
+            out.name, task, target_ndim, out.activation, weights, has_bias, V, g, U,
+            1.0 / (tau * sigma),
             alpha, tau * S, -float(result.fun))
 
     p = _activate(z, out.activation)
@@ -344,14 +346,20 @@ def _fit_head(out: _OutputLayer, task: str, phi: np.ndarray, y: np.ndarray,
 
     result = optimize.minimize_scalar(neg_evidence_alpha, bounds=(-25.0, 25.0), method="bounded")
     return HeadPosterior(
-        out.name, task, out.activation, weights, has_bias, V, g, U, s,
+        out.name, task, target_ndim, out.activation, weights, has_bias, V, g, U, s,
         float(np.exp(result.x)), None, log_lik - float(result.fun))
 
 
-def _task(est: Any) -> str:
+def _head_kind(est: Any, name: str | None) -> tuple[str, int]:
+    """A head's task and (regression) target rank, from the fitted estimator."""
     from sklearn.base import is_classifier
 
-    return "classification" if is_classifier(est) else "regression"
+    heads = getattr(est, "heads_", None)
+    if isinstance(heads, dict) and name in heads:  # multi-output functional models
+        return heads[name].kind, heads[name].ndim
+    if is_classifier(est):
+        return "classification", 1
+    return "regression", est.y_ndim_
 
 
 def _head_targets(y: Any, outputs: list[_OutputLayer]) -> list[Any]:
@@ -411,9 +419,8 @@ def fit_laplace(est: Any, X: Any = None, y: Any = None,
     phis = approx.features(est, X_fit)
     n = len(phis[0])
     w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64).reshape(n)
-    task = _task(est)
     approx.heads = [
-        _fit_head(out, task, phi, np.asarray(target, dtype=np.float64), w)
+        _fit_head(out, *_head_kind(est, out.name), phi, np.asarray(target, dtype=np.float64), w)
         for out, phi, target in zip(outputs, phis, _head_targets(y_fit, outputs), strict=True)
     ]
     est.laplace_ = approx
@@ -442,22 +449,39 @@ def _rng(est: Any, seed: Any) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _request(est: Any, X: Any) -> tuple[LaplaceApproximation, list[np.ndarray], pd.Index]:
+def _request(est: Any, X: Any, regression_only: str | None
+             ) -> tuple[list[tuple[HeadPosterior, np.ndarray]], pd.Index]:
+    """The heads to answer for, with their features of ``X``, and the table's index.
+
+    ``regression_only`` names the request that only regression outputs support.
+    """
     approx = fit_laplace(est)
+    heads = approx.heads
+    if regression_only is not None:
+        heads = [head for head in heads if head.task == "regression"]
+        if not heads:
+            raise ValueError(
+                f"{regression_only} is for regression outputs and this model has none; for "
+                "class probabilities use type='conf_int' (Monte Carlo intervals of each "
+                "class's probability)."
+            )
     index = X.index if isinstance(X, pd.DataFrame) else None
     phis = approx.features(est, est._prepare_features(X, reset=False))
-    return approx, phis, pd.RangeIndex(len(phis[0])) if index is None else index
+    by_head = {id(head): phi for head, phi in zip(approx.heads, phis, strict=True)}
+    index = pd.RangeIndex(len(phis[0])) if index is None else index
+    return [(head, by_head[id(head)]) for head in heads], index
 
 
 def _class_labels(est: Any, head: HeadPosterior) -> list[Any]:
-    classes = est.classes_ if head.name is None or not isinstance(
-        est.classes_, dict) else est.classes_[head.name]
+    classes = est.classes_[head.name] if isinstance(est.classes_, dict) else est.classes_
     return list(classes)
 
 
-def _coordinates(k: int) -> list[str]:
-    """Suffixes naming the columns of a k-valued output (none for a single value)."""
-    return [""] if k == 1 else [f"_{j}" for j in range(1, k + 1)]
+def _coordinates(head: HeadPosterior) -> list[str]:
+    """Column suffixes of a regression head: none for a 1-D target, else ``_1 .. _k``
+    (as predict_table numbers a k-column target)."""
+    k = head.weights.shape[1]
+    return [""] if head.target_ndim == 1 else [f"_{j}" for j in range(1, k + 1)]
 
 
 def _class_draws(head: HeadPosterior, phi: np.ndarray, n_draws: int,
@@ -486,7 +510,7 @@ def _regression_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: st
         half = stats.norm.ppf(0.5 + level / 2) * sd
     out = f"_{head.name}" if head.name is not None else ""
     columns = {}
-    for j, suffix in enumerate(_coordinates(mean.shape[1])):
+    for j, suffix in enumerate(_coordinates(head)):
         columns[f".pred{out}{suffix}"] = mean[:, j]
         columns[f".pred_lower{out}{suffix}"] = mean[:, j] - half[:, j]
         columns[f".pred_upper{out}{suffix}"] = mean[:, j] + half[:, j]
@@ -496,13 +520,7 @@ def _regression_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: st
 def _classification_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: str,
                             level: float, joint: bool, n_draws: int,
                             rng: np.random.Generator) -> dict[str, np.ndarray]:
-    if type == "pred_int":
-        raise ValueError(
-            "type='pred_int' is for regression; for class probabilities use "
-            "type='conf_int' (Monte Carlo intervals of each class probability)."
-        )
-    if joint:
-        raise ValueError("joint=True applies to vector-valued regression outputs.")
+    del type, joint  # class probabilities only have conf_int, marginal per class
     probs = _class_draws(head, phi, n_draws, rng)
     lower, upper = np.quantile(probs, [(1 - level) / 2, (1 + level) / 2], axis=0)
     out = f"_{head.name}" if head.name is not None else ""
@@ -551,10 +569,11 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
         One row per row of ``X`` (keeping a DataFrame's index).
     """
     _check_request(type, level, n_draws)
-    approx, phis, index = _request(est, X)
+    only = "type='pred_int'" if type == "pred_int" else "joint=True" if joint else None
+    heads, index = _request(est, X, only)
     rng = _rng(est, seed)
     columns: dict[str, np.ndarray] = {}
-    for head, phi in zip(approx.heads, phis, strict=True):
+    for head, phi in heads:
         make = _regression_columns if head.task == "regression" else _classification_columns
         columns.update(make(est, head, phi, type, float(level), joint, int(n_draws), rng))
     return pd.DataFrame(columns, index=index)
@@ -589,17 +608,14 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
         by output name for multi-output models.
     """
     _check_request(type, 0.5, n_draws)
-    approx, phis, _ = _request(est, X)
+    heads, _ = _request(est, X, "type='pred_int'" if type == "pred_int" else None)
     rng = _rng(est, seed)
     draws = {}
-    for head, phi in zip(approx.heads, phis, strict=True):
+    for head, phi in heads:
         if head.task == "classification":
-            if type == "pred_int":
-                raise ValueError("type='pred_int' is for regression; classifiers take 'conf_int'.")
             draws[head.name] = _class_draws(head, phi, n_draws, rng)
             continue
         c = head.epistemic(phi) + (head.noise()[None, :] if type == "pred_int" else 0.0)
         sample = head.draw(head.logits(phi), c, n_draws, rng)
-        single = len(approx.heads) == 1 and getattr(est, "y_ndim_", 2) == 1
-        draws[head.name] = sample[..., 0] if single else sample
+        draws[head.name] = sample[..., 0] if head.target_ndim == 1 else sample
     return draws[None] if list(draws) == [None] else draws
