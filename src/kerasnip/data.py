@@ -79,7 +79,7 @@ class ClassEncoder:
 
     def fit(self, y: Any) -> ClassEncoder:
         """Learn the classes from ``y`` (categoricals keep their level order)."""
-        values = self._labels(y)
+        values = self.labels(y)
         if self.classes is None:
             if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
                 present = set(pd.unique(values))
@@ -87,7 +87,7 @@ class ClassEncoder:
             else:
                 self.classes = np.unique(values)
         else:
-            given = self._labels(self.classes, what="classes")
+            given = self.labels(self.classes, what="classes")
             if len(pd.unique(given)) != len(given):
                 raise ValueError(f"classes has duplicates: {given.tolist()}.")
             self.classes = given
@@ -100,7 +100,8 @@ class ClassEncoder:
         return self
 
     @staticmethod
-    def _labels(y: Any, what: str = "y") -> np.ndarray:
+    def labels(y: Any, what: str = "y") -> np.ndarray:
+        """Validate labels as a 1-D array, with clear errors for unusable ones."""
         if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
             y = y.iloc[:, 0]
         values = np.asarray(y)
@@ -153,7 +154,7 @@ class ClassEncoder:
 
     def encode(self, y: Any, target_format: str) -> np.ndarray:
         """Encode ``y`` as one-hot rows, integer indices or a 0/1 column."""
-        index = self.indices(self._labels(y))
+        index = self.indices(self.labels(y))
         if target_format == "integer":
             return index.astype("int32")
         if target_format == "binary":

@@ -2,7 +2,8 @@
 
 One template, skorch-style, each step a small method a subclass can override::
 
-    fit -> initialize (seed, clear_session, build_model, compile_model) -> fit_loop
+    fit -> initialize (reuse a compiled model, or clear_session, build_model,
+                       compile_model) -> fit_loop
 
 Parameters are routed by prefix in one place (:meth:`KerasEstimator.routed_params`):
 ``compile_*`` to ``keras.Model.compile``, ``fit_*`` to ``keras.Model.fit``, the
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -29,7 +31,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from kerasnip import config, data, registry
+from kerasnip import config, data, registry, reuse
 from kerasnip.build import BuildError, build_model
 from kerasnip.spec import SpecDefinition, SpecMeta, check_parameter_names
 from kerasnip.tuning.markers import tune
@@ -259,7 +261,13 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         return self.fit_loop(X, self._encode_targets(y), sample_weight, epochs=1)
 
     def initialize(self, X: Any) -> KerasEstimator:
-        """Free the previous Keras graph state, then build and compile a fresh model.
+        """Re-initialise a reusable compiled model, or build and compile a fresh one.
+
+        A model compiled earlier for the same configuration (this estimator's
+        previous fit, or an idle one left by a collected estimator) is reset to
+        the state a fresh build with this fit's seed would have; otherwise the
+        previous Keras session is cleared and a new model is built and compiled
+        (see :mod:`kerasnip.reuse`).
 
         Parameters
         ----------
@@ -270,15 +278,17 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         -------
         self
         """
-        import keras
-
         config.enable_jax_compilation_cache()
-        keras.backend.clear_session()
-        with seeded(self.seed_):
-            model = self.build_model()
-            self._check_model_output(model)
-            self.compile_model(model)
-        self.model_ = model
+        # A compiled model of the same configuration is re-initialised rather than
+        # rebuilt: compiling costs far more than a small fit (kerasnip.reuse).
+        if not reuse.reinitialize(self):
+            reuse.clear_session()
+            with seeded(self.seed_):
+                model = self.build_model()
+                self._check_model_output(model)
+                self.compile_model(model)
+            self.model_ = model
+            reuse.adopt(self)
         self.history_ = pd.DataFrame()
         return self
 
@@ -336,7 +346,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         if epochs is not None:
             kwargs["epochs"] = epochs
         started = time.perf_counter()
-        with seeded(self._epoch_seed()):
+        with seeded(self._epoch_seed()), reuse.tracked(self):
             history = self.model_.fit(
                 X, y, sample_weight=sample_weight, verbose=self.verbose, **kwargs
             )
@@ -418,8 +428,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     def _predict_raw(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = self._prepare_features(X, reset=False)
-        batch_size = self.fit_batch_size or 32
-        return np.asarray(self.model_.predict(X, batch_size=batch_size, verbose=0))
+        return np.asarray(reuse.predict(self, X, batch_size=self.fit_batch_size or 32))
 
     def _check_model_output(self, model: Any) -> None:
         """Subclasses compare the model's output width to the targets."""
@@ -559,7 +568,28 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
         -------
         ndarray of shape (n,)
         """
-        return self.encoder_.decode(np.argmax(self.predict_proba(X), axis=1))
+        proba = self.predict_proba(X)
+        return self.encoder_.decode(np.argmax(proba, axis=1))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy on ``(X, y)``; labels not seen in fit are an error, not a miss.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Inputs, in the same form as during fit.
+        y : array-like
+            True labels.
+        sample_weight : array-like of shape (n,), optional
+            Per-sample weights.
+
+        Returns
+        -------
+        float
+        """
+        proba = self.predict_proba(X)
+        truth = self.encoder_.indices(self.encoder_.labels(y))
+        return float(accuracy_score(truth, np.argmax(proba, axis=1), sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

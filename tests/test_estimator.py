@@ -1,0 +1,454 @@
+"""The estimator contract of API.md section 3, with small real Keras fits."""
+
+import gc
+import random
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.class_weight import compute_sample_weight
+
+import kerasnip
+from kerasnip.estimator import NotTunedError
+from tests.blocks import input_block, sigmoid_output
+
+LETTERS = np.array(["a", "b", "c", "d"])
+
+
+# --------------------------------------------------------------------------- basics
+
+
+@pytest.mark.smoke
+def test_classifier_fit_predict_proba_score(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=3, random_state=0)
+    assert est.fit(X, y) is est
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(X), 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    pred = est.predict(X)
+    assert pred.shape == (len(X),) and set(pred) <= set(est.classes_)
+    np.testing.assert_array_equal(pred, est.classes_[proba.argmax(axis=1)])
+    assert est.score(X, y) == pytest.approx(accuracy_score(y, pred))
+    assert est.classes_.tolist() == [0, 1, 2, 3]
+    assert est.n_features_in_ == 64 and not hasattr(est, "feature_names_in_")
+    assert isinstance(est.model_, keras.Model)
+    assert est.target_format_ == "onehot"
+    assert est.input_shape_ == (64,)
+
+
+@pytest.mark.smoke
+def test_regressor_fit_predict_score(reg_spec, regression_data):
+    X, y = regression_data
+    est = reg_spec(fit_epochs=3, random_state=0).fit(X, y)
+    pred = est.predict(X)
+    assert pred.shape == (len(X),) and np.issubdtype(pred.dtype, np.floating)
+    assert est.score(X, y) == pytest.approx(r2_score(y, pred), rel=1e-5)
+    assert est.n_outputs_ == 1
+
+
+def test_history_is_one_row_per_epoch(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=3, fit_validation_split=0.25, random_state=0).fit(X, y)
+    history = est.history_
+    assert isinstance(history, pd.DataFrame)
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.columns)
+    assert np.isfinite(history["loss"]).all()
+
+
+def test_partial_fit_adds_one_epoch_to_the_current_model(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=2, random_state=0).fit(X, y)
+    model = est.model_
+    before = est.predict_proba(X)
+    est.partial_fit(X, y)
+    assert est.model_ is model
+    assert est.history_["epoch"].tolist() == [1, 2, 3]
+    assert not np.array_equal(est.predict_proba(X), before)
+
+
+def test_partial_fit_from_scratch_with_classes(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(random_state=0)
+    first = y < 2
+    est.partial_fit(X[first], y[first], classes=[0, 1, 2, 3])
+    assert est.classes_.tolist() == [0, 1, 2, 3] and est.predict_proba(X).shape == (80, 4)
+    est.partial_fit(X[~first], y[~first])
+    assert est.history_["epoch"].tolist() == [1, 2]
+    # without classes=..., labels missing from the first batch are unknown later
+    fresh = clf_spec(random_state=0).partial_fit(X[first], y[first])
+    with pytest.raises(ValueError, match=r"labels not seen in fit: \[2, 3\].*classes=\.\.\."):
+        fresh.partial_fit(X[~first], y[~first])
+
+
+def test_partial_fit_epochs_shuffle_differently_but_reproducibly(clf_spec, digits):
+    X, y = digits
+
+    def two_partial_fits():
+        est = clf_spec(fit_batch_size=8, random_state=5)
+        est.partial_fit(X, y)
+        est.partial_fit(X, y)
+        return est.predict_proba(X)
+
+    np.testing.assert_array_equal(two_partial_fits(), two_partial_fits())
+
+
+# --------------------------------------------------------------------------- labels
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        pytest.param(lambda y: y + 10, id="ints"),
+        pytest.param(lambda y: LETTERS[y], id="strings"),
+        pytest.param(lambda y: pd.Series(LETTERS[y], dtype="string"), id="pandas-strings"),
+        pytest.param(lambda y: y.astype(float), id="floats"),
+    ],
+)
+def test_labels_come_back_in_the_users_type(clf_spec, digits, labels):
+    X, y = digits
+    user_y = labels(y)
+    est = clf_spec(fit_epochs=1, random_state=0).fit(X, user_y)
+    expected = np.unique(np.asarray(user_y))
+    assert est.classes_.tolist() == expected.tolist()
+    pred = est.predict(X)
+    assert set(pred.tolist()) <= set(expected.tolist())
+    assert type(pred[0]) is type(expected[0])
+    assert 0.0 <= est.score(X, user_y) <= 1.0
+
+
+def test_bool_labels(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=1, random_state=0).fit(X, y >= 2)
+    assert est.classes_.dtype == bool and est.classes_.tolist() == [False, True]
+    assert est.predict(X).dtype == bool
+
+
+def test_categorical_labels_keep_level_order_and_drop_unused_levels(clf_spec, digits):
+    X, y = digits
+    levels = ["d", "c", "b", "a", "unused"]
+    cat = pd.Series(pd.Categorical(LETTERS[y], categories=levels))
+    est = clf_spec(fit_epochs=1, random_state=0).fit(X, cat)
+    assert est.classes_.tolist() == ["d", "c", "b", "a"]
+    assert est.model_.output_shape == (None, 4)
+    proba, pred = est.predict_proba(X), est.predict(X)
+    assert pred.tolist() == [est.classes_[i] for i in proba.argmax(axis=1)]
+    assert 0.0 <= est.score(X, cat) <= 1.0
+
+
+def test_unseen_labels_at_score(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=1, random_state=0).fit(X, LETTERS[y])
+    bad = LETTERS[y].astype(object)
+    bad[:3] = "zebra"
+    with pytest.raises(ValueError, match=r"labels not seen in fit: \['zebra'\].*Known classes"):
+        est.score(X, bad)
+
+
+def test_single_class_y(clf_spec, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match=r"single class \(\[7\]\).*at least two classes"):
+        clf_spec(fit_epochs=1).fit(X, np.full(len(X), 7))
+
+
+# --------------------------------------------------------------------------- losses
+
+
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy",
+                                  keras.losses.SparseCategoricalCrossentropy()],
+                         ids=["name", "instance"])
+def test_sparse_losses_get_integer_targets(clf_spec, digits, loss):
+    X, y = digits
+    est = clf_spec(compile_loss=loss, fit_epochs=2, random_state=0).fit(X, LETTERS[y])
+    assert est.target_format_ == "integer"
+    assert np.isfinite(est.history_["loss"]).all()
+    assert set(est.predict(X)) <= set(LETTERS)
+
+
+def test_one_unit_sigmoid_output_for_binary_problems(digits):
+    cls = kerasnip.create_keras_sequential_spec(
+        "sigmoid_binary", {"input": input_block, "output": sigmoid_output}, "classification")
+    try:
+        X, y = digits
+        labels = np.where(y >= 2, "high", "low")
+        est = cls(fit_epochs=3, learn_rate=0.05, random_state=0).fit(X, labels)
+        assert est.target_format_ == "binary"
+        assert est.model_.loss == "binary_crossentropy"
+        proba = est.predict_proba(X)
+        assert proba.shape == (len(X), 2)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+        # column 1 is the sigmoid's output, the probability of classes_[1]
+        np.testing.assert_allclose(proba[:, 1], est.model_.predict(X, verbose=0).ravel(),
+                                   rtol=1e-6)
+        assert est.classes_.tolist() == ["high", "low"]
+        assert est.score(X, labels) > 0.8
+    finally:
+        kerasnip.remove_keras_spec("sigmoid_binary")
+
+
+def test_default_losses_and_metrics(clf_spec, reg_spec, digits, regression_data):
+    X, y = digits
+    clf = clf_spec(fit_epochs=1).fit(X, y)
+    assert clf.model_.loss == "categorical_crossentropy"
+    assert "accuracy" in clf.history_
+    Xr, yr = regression_data
+    reg = reg_spec(fit_epochs=1).fit(Xr, yr)
+    assert reg.model_.loss == "mean_squared_error"
+    assert "mean_absolute_error" in reg.history_
+
+
+# --------------------------------------------------------------------------- optimizer
+
+
+@pytest.mark.parametrize(("optimizer", "cls"), [(None, "Adam"), ("sgd", "SGD"),
+                                                ("RMSprop", "RMSprop")])
+def test_learn_rate_is_applied_to_named_optimizers(clf_spec, digits, optimizer, cls):
+    X, y = digits
+    est = clf_spec(compile_optimizer=optimizer, learn_rate=0.0125, fit_epochs=1).fit(X, y)
+    assert type(est.model_.optimizer).__name__ == cls
+    assert float(est.model_.optimizer.learning_rate) == pytest.approx(0.0125)
+
+
+def test_unset_learn_rate_keeps_the_optimizers_default(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(compile_optimizer="sgd", fit_epochs=1).fit(X, y)
+    assert float(est.model_.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+def test_learn_rate_with_an_optimizer_instance_is_an_error(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(compile_optimizer=keras.optimizers.SGD(0.1), learn_rate=0.5, fit_epochs=1)
+    with pytest.raises(ValueError, match="learn_rate is set but compile_optimizer is an"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "fast"])
+def test_bad_learn_rate(clf_spec, digits, bad):
+    X, y = digits
+    with pytest.raises(ValueError, match="learn_rate must be a positive number"):
+        clf_spec(learn_rate=bad).fit(X, y)
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def _first_loss(est, X, y, **fit_kwargs):
+    """The loss of a one-batch, one-epoch fit: computed before any weight update."""
+    est.set_params(fit_epochs=1, fit_batch_size=len(X), fit_shuffle=False, random_state=0)
+    return float(est.fit(X, y, **fit_kwargs).history_["loss"].iloc[0])
+
+
+def test_sample_weight_reaches_the_loss(clf_spec, digits):
+    X, y = digits
+    plain = _first_loss(clf_spec(), X, y)
+    assert _first_loss(clf_spec(), X, y, sample_weight=np.full(len(X), 3.0)) == pytest.approx(
+        3 * plain, rel=1e-5)
+    with pytest.raises(ValueError, match="sample_weight"):
+        clf_spec(fit_epochs=1).fit(X, y, sample_weight=np.ones(3))
+
+
+def test_class_weight_dict_by_user_label(clf_spec, digits):
+    X, y = digits
+    labels = LETTERS[y]
+    by_hand = np.where(labels == "b", 4.0, 1.0) * np.where(labels == "c", 0.5, 1.0)
+    expected = _first_loss(clf_spec(), X, labels, sample_weight=by_hand)
+    got = _first_loss(clf_spec(fit_class_weight={"b": 4.0, "c": 0.5}), X, labels)
+    assert got == pytest.approx(expected, rel=1e-6)
+    # combined with sample_weight, the two multiply
+    sw = np.linspace(0.5, 1.5, len(X))
+    both = _first_loss(clf_spec(fit_class_weight={"b": 4.0, "c": 0.5}), X, labels,
+                       sample_weight=sw)
+    assert both == pytest.approx(_first_loss(clf_spec(), X, labels, sample_weight=sw * by_hand),
+                                 rel=1e-6)
+
+
+def test_class_weight_balanced(clf_spec, digits):
+    X, y = digits
+    skewed = np.where(y == 0, 0, 1)  # 20 zeros against 60 ones
+    expected = _first_loss(clf_spec(num_hidden=0), X, skewed,
+                           sample_weight=compute_sample_weight("balanced", skewed))
+    got = _first_loss(clf_spec(num_hidden=0, fit_class_weight="balanced"), X, skewed)
+    assert got == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize(("weight", "message"), [
+    ({"zebra": 2.0}, r"fit_class_weight contains labels not seen in fit: \['zebra'\]"),
+    ("balance", "must be 'balanced' or a dict"),
+    ([1.0, 2.0], "must be 'balanced' or a dict"),
+])
+def test_bad_class_weight(clf_spec, digits, weight, message):
+    X, y = digits
+    with pytest.raises(ValueError, match=message):
+        clf_spec(fit_class_weight=weight, fit_epochs=1).fit(X, LETTERS[y])
+
+
+def test_class_weight_on_a_regressor(reg_spec, regression_data):
+    X, y = regression_data
+    with pytest.raises(ValueError, match=r"classifiers only.*sample_weight"):
+        reg_spec(fit_class_weight={0: 1.0}, fit_epochs=1).fit(X, y)
+
+
+# --------------------------------------------------------------------------- fit arguments
+
+
+class EpochCounter(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+def test_callbacks_are_copied_for_every_fit(clf_spec, digits):
+    X, y = digits
+    counter = EpochCounter()
+    stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    est = clf_spec(fit_epochs=5, fit_callbacks=[counter, stopper], random_state=0)
+    for _ in range(2):
+        est.fit(X, y)
+        # the huge min_delta means no epoch "improves": stop after the second epoch
+        assert est.history_["epoch"].tolist() == [1, 2]
+    # the user's own instances were never trained with
+    assert counter.epochs == 0 and stopper.stopped_epoch == 0
+    assert est.fit_callbacks[0] is counter
+
+
+def test_single_callback_without_a_list(clf_spec, digits):
+    X, y = digits
+    stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    est = clf_spec(fit_epochs=5, fit_callbacks=stopper).fit(X, y)
+    assert len(est.history_) == 2
+
+
+def test_validation_data_is_prepared_like_training_data(clf_spec, digits):
+    X, y = digits
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
+    labels = LETTERS[y]
+    est = clf_spec(fit_epochs=2, fit_validation_data=(frame[:20], labels[:20]), random_state=0)
+    est.fit(frame, labels)
+    assert {"val_loss", "val_accuracy"} <= set(est.history_.columns)
+    unweighted = est.history_["val_loss"].to_numpy()
+    # the same fit with validation weights of 2: the same training, twice the val_loss
+    est.set_params(fit_validation_data=(frame[:20], labels[:20], np.full(20, 2.0)))
+    np.testing.assert_allclose(est.fit(frame, labels).history_["val_loss"], 2 * unweighted,
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match=r"fit_validation_data must be a tuple \(X_val, y_val\)"):
+        est.set_params(fit_validation_data=frame[:20]).fit(frame, labels)
+    with pytest.raises(ValueError, match="labels not seen in fit"):
+        est.set_params(fit_validation_data=(frame[:2], ["a", "zebra"])).fit(frame, labels)
+
+
+# --------------------------------------------------------------------------- randomness
+
+
+def test_same_seed_same_predictions_different_seed_different(clf_spec, digits):
+    X, y = digits
+    params = dict(hidden_rate=0.3, fit_epochs=2, fit_batch_size=16,
+                  fit_validation_split=0.2)
+    first = clf_spec(random_state=11, **params).fit(X, y).predict_proba(X)
+    # another fit in between must not change what seed 11 gives
+    clf_spec(random_state=12, **params).fit(X, y)
+    again = clf_spec(random_state=11, **params).fit(X, y).predict_proba(X)
+    other = clf_spec(random_state=12, **params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
+def test_seeded_fit_leaves_global_random_state_alone(clf_spec, digits):
+    X, y = digits
+    random.seed(123)
+    np.random.seed(123)
+    py_state, np_state = random.getstate(), np.random.get_state()
+    clf_spec(fit_epochs=1, random_state=0).fit(X, y)
+    assert random.getstate() == py_state
+    after = np.random.get_state()
+    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
+    assert after[2:] == np_state[2:]
+
+
+def test_random_state_forms(clf_spec, digits):
+    X, y = digits
+    # a RandomState is drawn from once per fit; huge ints are folded into range
+    rs = np.random.RandomState(0)
+    est = clf_spec(fit_epochs=1, random_state=rs).fit(X, y)
+    assert 0 <= est.seed_ < 2**31
+    big = clf_spec(fit_epochs=1, random_state=2**40 + 7).fit(X, y)
+    assert big.seed_ == (2**40 + 7) % 2**31
+    with pytest.raises(ValueError, match="random_state must be None, an int or a numpy"):
+        clf_spec(random_state="seed").fit(X, y)
+
+
+# --------------------------------------------------------------------------- hygiene
+
+
+def test_fitting_another_model_leaves_a_fitted_one_intact(clf_spec, reg_spec, digits,
+                                                          regression_data):
+    X, y = digits
+    est = clf_spec(fit_epochs=1, random_state=0).fit(X, y)
+    before = est.predict_proba(X)
+    Xr, yr = regression_data
+    reg_spec(num_hidden=2, fit_epochs=1).fit(Xr, yr)  # clears the Keras session
+    clf_spec(hidden_units=5, fit_epochs=1).fit(X, y)
+    np.testing.assert_array_equal(est.predict_proba(X), before)
+    est.partial_fit(X, y)  # and it can still train
+    assert len(est.history_) == 2
+
+
+def _live_keras_objects():
+    gc.collect()
+    return sum(isinstance(o, (keras.layers.Layer, keras.Variable)) for o in gc.get_objects())
+
+
+def test_live_keras_objects_do_not_grow_over_many_fits(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=1, random_state=0)
+    counts = []
+    for i in range(30):
+        est.fit(X, y)
+        if i in (4, 29):
+            counts.append(_live_keras_objects())
+    # one model's layers and variables stay alive, not thirty
+    assert counts[1] <= counts[0]
+
+
+# --------------------------------------------------------------------------- bad use
+
+
+def test_predict_before_fit(clf_spec, reg_spec, digits):
+    X, _ = digits
+    for est in (clf_spec(), reg_spec()):
+        for method in ("predict", "predict_proba", "score"):
+            if hasattr(est, method):
+                with pytest.raises(NotFittedError, match="not fitted yet"):
+                    getattr(est, method)(X, *([np.zeros(len(X))] if method == "score" else []))
+
+
+def test_tune_marker_left_at_fit(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(hidden_units=kerasnip.tune(), learn_rate=kerasnip.tune("lr"))
+    with pytest.raises(NotTunedError, match=r"\['hidden_units', 'learn_rate'\].*tune\(\)"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "2", True, None])
+def test_num_block_must_be_a_non_negative_int(clf_spec, digits, bad):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"num_hidden must be a non-negative integer.*0 removes"):
+        clf_spec(num_hidden=bad).fit(X, y)
+
+
+def test_num_block_accepts_numpy_ints(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(num_hidden=np.int64(2), fit_epochs=1).fit(X, y)
+    assert sum(isinstance(layer, keras.layers.Dense) for layer in est.model_.layers) == 3
+
+
+def test_base_classes_cannot_be_fitted(digits):
+    X, y = digits
+    with pytest.raises(TypeError, match="is a base class; create an estimator class"):
+        kerasnip.KerasClassifier().fit(X, y)
