@@ -11,6 +11,9 @@ import pandas as pd
 from kerasnip._utils import did_you_mean
 from kerasnip.tuning.params import ParameterSet, _python_scalar
 
+# Numeric axes with at most this many distinct values get one tick per value.
+_MAX_TICKS = 8
+
 
 class TuneResults:
     """Cross-validation results of a grid of configurations.
@@ -252,7 +255,8 @@ class TuneResults:
             best = rows["mean"].idxmax() if rows["mean"].notna().any() else None
             for j, column in enumerate(columns):
                 self._panel(axes[i][j], rows, column, name, best)
-        fig.suptitle(f"tune_grid: {len(self.grid)} configurations x {self.n_folds} folds")
+        fig.suptitle(f"tune_grid: {len(self.grid)} configurations x {self.n_folds} folds "
+                     "(mean +/- standard error; best in red)")
         if path is not None:
             fig.savefig(path, dpi=120)
         return fig
@@ -267,6 +271,10 @@ class TuneResults:
             x = rows[column].to_numpy(dtype=float)
             if column in self.params and getattr(self.params[column], "log", False):
                 ax.set_xscale("log")
+            distinct = np.unique(x)
+            if len(distinct) <= _MAX_TICKS:
+                ax.set_xticks(distinct, [f"{v:g}" for v in distinct])
+                ax.minorticks_off()
         else:
             levels = list(dict.fromkeys(self.grid[column].map(str)))
             x = rows[column].map(str).map(levels.index).to_numpy(dtype=float)
@@ -276,8 +284,7 @@ class TuneResults:
                     elinewidth=0.8, capsize=2)
         if best is not None:
             k = rows.index.get_loc(best)
-            ax.plot(x[k], y[k], "o", color="#d62728", markersize=8, label="best")
-            ax.legend(loc="best", fontsize="small", frameon=False)
+            ax.plot(x[k], y[k], "o", color="#d62728", markersize=8)
         label = None
         if column is not None and column in self.params and self.params[column] is not None:
             label = self.params[column].label
