@@ -16,12 +16,23 @@ from kerasnip.inspection import (  # noqa: E402
     predict_table,
     tidy,
 )
+from kerasnip.intervals import (  # noqa: E402
+    IntervalsNotAvailableError,
+    fit_laplace,
+    predictive_draws,
+)
 from kerasnip.persistence import BlockImportError, LoadError, load  # noqa: E402
 from kerasnip.plotting import MissingDependencyError, plot_history, plot_model  # noqa: E402
 from kerasnip.registry import (  # noqa: E402
     register_keras_loss,
     register_keras_metric,
     register_keras_optimizer,
+)
+from kerasnip.sequence import (  # noqa: E402
+    CollapseColumns,
+    LeadTargets,
+    SequenceWindows,
+    align_predictions,
 )
 from kerasnip.spec import (  # noqa: E402
     create_keras_functional_spec,
@@ -63,15 +74,20 @@ __all__ = [
     "BlockImportError",
     "BuildError",
     "Choice",
+    "CollapseColumns",
     "Float",
     "Int",
+    "IntervalsNotAvailableError",
     "KerasClassifier",
     "KerasEstimator",
     "KerasRegressor",
+    "LeadTargets",
     "LoadError",
     "MissingDependencyError",
     "ParameterSet",
+    "SequenceWindows",
     "TuneResults",
+    "align_predictions",
     "batch_size",
     "compile_keras_grid",
     "create_keras_functional_spec",
@@ -84,6 +100,7 @@ __all__ = [
     "extract_parameter_set",
     "extract_valid_grid",
     "finalize",
+    "fit_laplace",
     "get_spec",
     "glance",
     "grid_random",
@@ -102,6 +119,7 @@ __all__ = [
     "plot_history",
     "plot_model",
     "predict_table",
+    "predictive_draws",
     "register_keras_loss",
     "register_keras_metric",
     "register_keras_optimizer",
