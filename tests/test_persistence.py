@@ -665,3 +665,24 @@ def test_functional_round_trips_in_a_fresh_process(functional_models, tmp_path):
         for how in ("kerasnip", "pickle", "joblib", "cloudpickle"):
             got = np.load(tmp_path / f"out_{name}_{how}.npz", allow_pickle=True)
             _assert_same_predictions(dict(got), expected)
+
+
+class _SlowSGD(keras.optimizers.SGD):
+    """A custom optimizer class, known to Keras only through kerasnip's registry."""
+
+
+def test_registered_optimizer_class_reloads(reg_spec, regression_data, tmp_path, monkeypatch,
+                                            without_live_classes):
+    monkeypatch.setattr(registry, "_OPTIMIZERS", dict(registry._OPTIMIZERS))
+    kerasnip.register_keras_optimizer("slow_sgd_test", _SlowSGD)
+    X, y = regression_data
+    est = reg_spec(fit_epochs=1, random_state=0, compile_optimizer="slow_sgd_test",
+                   learn_rate=0.01).fit(X, y)
+    est.save(tmp_path / "m.kerasnip")
+    loaded = kerasnip.load(tmp_path / "m.kerasnip")
+    assert type(loaded.model_.optimizer) is _SlowSGD
+    assert float(loaded.model_.optimizer.learning_rate) == pytest.approx(0.01)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    del registry._OPTIMIZERS["slow_sgd_test"]
+    with pytest.raises(LoadError, match=r"register_keras_optimizer\('slow_sgd_test'"):
+        kerasnip.load(tmp_path / "m.kerasnip")

@@ -18,16 +18,24 @@ Layout of a saved file (format version 1)::
     kerasnip.json   the manifest: format name and version, the kerasnip, Keras
                     and backend versions, the spec as data (model name, kind,
                     mode, each block's import path ``module:qualname`` and
-                    hyperparameters), the parameters, every public fitted
-                    attribute (classes with their dtype, shapes, the history),
-                    the registered optimizers/losses/metrics the model needs
-                    and the SHA-256 of the model member
+                    hyperparameters), the parameters, the fitted state
+                    (classes with their dtype, shapes, the history, a cached
+                    interval posterior; never the training data), the
+                    registered optimizers/losses/metrics the model needs and
+                    the SHA-256 of the model member
     model.keras     the Keras model: architecture, weights, compile settings
                     and optimizer state
 
 Values are written as JSON with a few tagged forms (tuples, numpy arrays and
-scalars with their dtype, DataFrames, ``tune()`` markers, registered objects)
-so that what is loaded has the same types as what was saved.
+scalars with their dtype, DataFrames, ``tune()`` markers, registered objects,
+and kerasnip's own data classes, named from a fixed list) so that what is
+loaded has the same types as what was saved.
+
+Parameters that are not data (callback objects, optimizer instances) are left
+out with a warning and come back as their defaults. Block functions are
+recorded by import path; ``lambda``s and functions defined inside other
+functions have none, so such an estimator loads and predicts but cannot be
+refitted from the file.
 """
 
 from __future__ import annotations

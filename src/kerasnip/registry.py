@@ -40,7 +40,10 @@ def register_keras_optimizer(name: str, optimizer: Callable[..., Any]) -> None:
         A ``keras.optimizers.Optimizer`` subclass or a factory returning an
         optimizer instance. It is called with ``learning_rate=learn_rate``
         when the estimator's ``learn_rate`` is set, and with no argument
-        otherwise.
+        otherwise. Saved models using it (``est.save``, pickles) reload when
+        the same name is registered; a factory returning an instance of a
+        custom class also needs ``keras.saving.register_keras_serializable``
+        on that class.
     """
     if not callable(optimizer):
         raise TypeError(f"optimizer must be a class or factory, got {optimizer!r}.")
@@ -56,8 +59,8 @@ def register_keras_loss(name: str, loss: Callable[..., Any]) -> None:
         The name users will write.
     loss : callable
         A loss function ``loss(y_true, y_pred)`` or a ``keras.losses.Loss``
-        instance. Register it with ``keras.saving.register_keras_serializable``
-        too if saved models must reload it.
+        instance. Saved models using it (``est.save``, pickles) reload when
+        the same name is registered again before loading.
     """
     if not callable(loss):
         raise TypeError(f"loss must be callable, got {loss!r}.")
@@ -73,7 +76,8 @@ def register_keras_metric(name: str, metric: Callable[..., Any]) -> None:
         The name users will write.
     metric : callable
         A metric function ``metric(y_true, y_pred)`` or a
-        ``keras.metrics.Metric`` instance.
+        ``keras.metrics.Metric`` instance. Saved models using it reload when
+        the same name is registered again before loading.
     """
     if not callable(metric):
         raise TypeError(f"metric must be callable, got {metric!r}.")
