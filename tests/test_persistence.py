@@ -422,144 +422,6 @@ def test_interrupted_save_leaves_previous_file_intact(fitted_reg, tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["m.kerasnip"]  # no temporary left
 
 
-# --------------------------------------------------------------------------- fresh processes
-
-FRESH_LOAD = """
-    import pickle, sys
-    from pathlib import Path
-    import cloudpickle, joblib, numpy as np
-    import kerasnip
-
-    folder = Path(sys.argv[1])
-    readers = {
-        "kerasnip": kerasnip.load,
-        "pickle": lambda p: pickle.loads(p.read_bytes()),
-        "joblib": joblib.load,
-        "cloudpickle": lambda p: cloudpickle.loads(p.read_bytes()),
-    }
-    for name in ("clf", "reg"):
-        X = np.load(folder / f"X_{name}.npy")
-        for how, read in readers.items():
-            est = read(folder / f"{name}.{how}")
-            out = {"predict": est.predict(X)}
-            if name == "clf":
-                out["proba"] = est.predict_proba(X)
-            np.savez(folder / f"out_{name}_{how}.npz", **out)
-    print("done")
-"""
-
-
-def test_round_trips_in_a_fresh_process(fitted_clf, fitted_reg, tmp_path):
-    expected = {}
-    for name, (est, X, _) in {"clf": fitted_clf, "reg": fitted_reg}.items():
-        np.save(tmp_path / f"X_{name}.npy", X)
-        est.save(tmp_path / f"{name}.kerasnip")
-        (tmp_path / f"{name}.pickle").write_bytes(pickle.dumps(est))
-        joblib.dump(est, tmp_path / f"{name}.joblib")
-        (tmp_path / f"{name}.cloudpickle").write_bytes(cloudpickle.dumps(est))
-        expected[name] = {"predict": est.predict(X)}
-        if name == "clf":
-            expected[name]["proba"] = est.predict_proba(X)
-    assert _run(FRESH_LOAD, str(tmp_path)).strip() == "done"
-    for name, outputs in expected.items():
-        for how in ("kerasnip", "pickle", "joblib", "cloudpickle"):
-            got = np.load(tmp_path / f"out_{name}_{how}.npz", allow_pickle=True)
-            for key, value in outputs.items():
-                np.testing.assert_array_equal(got[key], value, err_msg=f"{name} {how} {key}")
-
-
-GONE_BLOCKS = '''
-import keras
-
-
-def start(model, input_shape):
-    return keras.Sequential([keras.Input(shape=input_shape)])
-
-
-def dense(model, units=8):
-    model.add(keras.layers.Dense(units, activation="relu"))
-    return model
-
-
-def head(model, num_classes):
-    model.add(keras.layers.Dense(num_classes, activation="softmax"))
-    return model
-'''
-
-FRESH_WITHOUT_BLOCKS = """
-    import json, sys
-    import numpy as np
-    import kerasnip
-
-    path, folder = sys.argv[1], sys.argv[2]
-    try:
-        import gone_blocks_for_kerasnip_test  # noqa: F401
-        raise SystemExit("the blocks module should not be importable here")
-    except ModuleNotFoundError:
-        pass
-    est = kerasnip.load(path)
-    X = np.load(folder + "/X.npy")
-    y = np.load(folder + "/y.npy")
-    np.save(folder + "/proba.npy", est.predict_proba(X))
-    report = {
-        "evaluate": kerasnip.keras_evaluate(est, X, y),
-        "table": list(kerasnip.predict_table(est, X, type="prob").columns),
-        "tidy_rows": len(kerasnip.tidy(est)),
-        "repr": repr(est),
-    }
-    fig = kerasnip.plot_history(est, folder + "/history.png")
-    report["plot_axes"] = len(fig.axes)
-    est.partial_fit(X, y)
-    report["epochs_after_partial_fit"] = int(est.history_["epoch"].iloc[-1])
-    try:
-        est.fit(X, y)
-    except Exception as exc:
-        report["refit_error"] = f"{type(exc).__name__}: {exc}"
-    print(json.dumps(report))
-"""
-
-
-def test_load_predicts_without_the_blocks_and_refit_names_the_missing_block(
-        tmp_path, monkeypatch):
-    blocks_dir = tmp_path / "blocks"
-    blocks_dir.mkdir()
-    (blocks_dir / "gone_blocks_for_kerasnip_test.py").write_text(GONE_BLOCKS)
-    monkeypatch.syspath_prepend(str(blocks_dir))
-    monkeypatch.delitem(sys.modules, "gone_blocks_for_kerasnip_test", raising=False)
-    import gone_blocks_for_kerasnip_test as gone
-
-    spec = kerasnip.create_keras_sequential_spec(
-        "gone_spec", {"start": gone.start, "dense": gone.dense, "head": gone.head},
-        "classification")
-    try:
-        rng = np.random.default_rng(0)
-        X = rng.random((30, 4)).astype("float32")
-        y = np.array(["a", "b", "c"] * 10)
-        est = spec(fit_epochs=2, random_state=0, dense_units=6).fit(X, y)
-        est.save(tmp_path / "gone.kerasnip")
-        np.save(tmp_path / "X.npy", X)
-        np.save(tmp_path / "y.npy", y)
-        expected_eval = kerasnip.keras_evaluate(est, X, y)
-    finally:
-        kerasnip.remove_keras_spec("gone_spec")
-        sys.modules.pop("gone_blocks_for_kerasnip_test", None)
-
-    report = json.loads(_run(FRESH_WITHOUT_BLOCKS, str(tmp_path / "gone.kerasnip"),
-                             str(tmp_path)).strip().splitlines()[-1])
-    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), est.predict_proba(X))
-    assert report["evaluate"] == pytest.approx(expected_eval)
-    assert report["table"] == [".pred_a", ".pred_b", ".pred_c"]
-    assert report["tidy_rows"] == 2
-    assert report["repr"] == "gone_spec(dense_units=6, fit_epochs=2, random_state=0)"
-    assert report["plot_axes"] >= 2 and (tmp_path / "history.png").stat().st_size > 0
-    assert report["epochs_after_partial_fit"] == 3
-    error = report["refit_error"]
-    assert error.startswith(BuildError.__name__)
-    assert "BlockImportError" in error
-    assert "gone_blocks_for_kerasnip_test:start" in error
-    assert "No module named 'gone_blocks_for_kerasnip_test'" in error
-
-
 def test_saved_block_explains_unimportable_paths():
     local = persistence.SavedBlock("hidden", "mymod:make.<locals>.block")
     with pytest.raises(kerasnip.BlockImportError, match="defined inside a function"):
@@ -627,46 +489,6 @@ def test_functional_manifest_keeps_inp_spec_wiring(functional_models, tmp_path):
     assert blocks["image"]["inputs"] == []
 
 
-FRESH_FUNCTIONAL = """
-    import pickle, sys
-    from pathlib import Path
-    import cloudpickle, joblib, numpy as np
-    import kerasnip
-
-    folder = Path(sys.argv[1])
-    readers = {
-        "kerasnip": kerasnip.load,
-        "pickle": lambda p: pickle.loads(p.read_bytes()),
-        "joblib": joblib.load,
-        "cloudpickle": lambda p: cloudpickle.loads(p.read_bytes()),
-    }
-    for name in sys.argv[2:]:
-        X = pickle.loads((folder / f"X_{name}.pkl").read_bytes())  # test data, not a model
-        for how, read in readers.items():
-            predicted = read(folder / f"{name}.{how}").predict(X)
-            if not isinstance(predicted, dict):
-                predicted = {"": predicted}
-            np.savez(folder / f"out_{name}_{how}.npz", **predicted)
-    print("done")
-"""
-
-
-def test_functional_round_trips_in_a_fresh_process(functional_models, tmp_path):
-    for name, (est, X, _) in functional_models.items():
-        (tmp_path / f"X_{name}.pkl").write_bytes(pickle.dumps(X))
-        est.save(tmp_path / f"{name}.kerasnip")
-        (tmp_path / f"{name}.pickle").write_bytes(pickle.dumps(est))
-        joblib.dump(est, tmp_path / f"{name}.joblib")
-        (tmp_path / f"{name}.cloudpickle").write_bytes(cloudpickle.dumps(est))
-    assert _run(FRESH_FUNCTIONAL, str(tmp_path), *functional_models).strip() == "done"
-    for name, (est, X, _) in functional_models.items():
-        expected = est.predict(X)
-        expected = expected if isinstance(expected, dict) else {"": expected}
-        for how in ("kerasnip", "pickle", "joblib", "cloudpickle"):
-            got = np.load(tmp_path / f"out_{name}_{how}.npz", allow_pickle=True)
-            _assert_same_predictions(dict(got), expected)
-
-
 class _SlowSGD(keras.optimizers.SGD):
     """A custom optimizer class, known to Keras only through kerasnip's registry."""
 
@@ -686,3 +508,156 @@ def test_registered_optimizer_class_reloads(reg_spec, regression_data, tmp_path,
     del registry._OPTIMIZERS["slow_sgd_test"]
     with pytest.raises(LoadError, match=r"register_keras_optimizer\('slow_sgd_test'"):
         kerasnip.load(tmp_path / "m.kerasnip")
+
+
+# --------------------------------------------------------------------------- fresh process
+
+# One fresh interpreter loads everything (starting one costs seconds): the sequential and
+# functional models in every format, and a model whose blocks it cannot import.
+FRESH_SCRIPT = """
+    import json, pickle, sys
+    from pathlib import Path
+    import cloudpickle, joblib, numpy as np
+    import kerasnip
+
+    folder = Path(sys.argv[1])
+    readers = {
+        "kerasnip": kerasnip.load,
+        "pickle": lambda p: pickle.loads(p.read_bytes()),
+        "joblib": joblib.load,
+        "cloudpickle": lambda p: cloudpickle.loads(p.read_bytes()),
+    }
+    for name in sys.argv[2:]:
+        X = pickle.loads((folder / f"X_{name}.pkl").read_bytes())  # test data, not a model
+        for how, read in readers.items():
+            est = read(folder / f"{name}.{how}")
+            out = {"predict": est.predict(X)}
+            if hasattr(est, "predict_proba"):
+                out["proba"] = est.predict_proba(X)
+            (folder / f"out_{name}_{how}.pkl").write_bytes(pickle.dumps(out))
+
+    try:
+        import gone_blocks_for_kerasnip_test  # noqa: F401
+        raise SystemExit("the blocks module must not be importable here")
+    except ModuleNotFoundError:
+        pass
+    est = kerasnip.load(folder / "gone.kerasnip")
+    X, y = np.load(folder / "gone_X.npy"), np.load(folder / "gone_y.npy")
+    np.save(folder / "gone_proba.npy", est.predict_proba(X))
+    report = {
+        "evaluate": kerasnip.keras_evaluate(est, X, y),
+        "table": list(kerasnip.predict_table(est, X, type="prob").columns),
+        "tidy_rows": len(kerasnip.tidy(est)),
+        "repr": repr(est),
+        "plot_axes": len(kerasnip.plot_history(est, folder / "gone_history.png").axes),
+    }
+    est.partial_fit(X, y)
+    report["epochs_after_partial_fit"] = int(est.history_["epoch"].iloc[-1])
+    try:
+        est.fit(X, y)
+    except Exception as exc:
+        report["refit_error"] = f"{type(exc).__name__}: {exc}"
+    print(json.dumps(report))
+"""
+
+GONE_BLOCKS = '''
+import keras
+
+
+def start(model, input_shape):
+    return keras.Sequential([keras.Input(shape=input_shape)])
+
+
+def dense(model, units=8):
+    model.add(keras.layers.Dense(units, activation="relu"))
+    return model
+
+
+def head(model, num_classes):
+    model.add(keras.layers.Dense(num_classes, activation="softmax"))
+    return model
+'''
+
+
+
+@pytest.fixture(scope="module")
+def gone_model(tmp_path_factory):
+    """A classifier whose blocks live in a module the fresh process cannot import."""
+    blocks_dir = tmp_path_factory.mktemp("blocks")
+    (blocks_dir / "gone_blocks_for_kerasnip_test.py").write_text(GONE_BLOCKS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(blocks_dir))
+        import gone_blocks_for_kerasnip_test as gone
+
+        spec = kerasnip.create_keras_sequential_spec(
+            "gone_spec", {"start": gone.start, "dense": gone.dense, "head": gone.head},
+            "classification")
+        try:
+            X = np.random.default_rng(0).random((30, 4)).astype("float32")
+            y = np.array(["a", "b", "c"] * 10)
+            yield spec(fit_epochs=2, random_state=0, dense_units=6).fit(X, y), X, y
+        finally:
+            kerasnip.remove_keras_spec("gone_spec")
+            sys.modules.pop("gone_blocks_for_kerasnip_test", None)
+
+
+@pytest.fixture(scope="module")
+def fresh_process(fitted_clf, fitted_reg, functional_models, gone_model, tmp_path_factory):
+    """Save every model, load them all in one fresh interpreter; its folder and report."""
+    folder = tmp_path_factory.mktemp("fresh")
+    models = {"clf": fitted_clf, "reg": fitted_reg, **functional_models}
+    for name, (est, X, _) in models.items():
+        (folder / f"X_{name}.pkl").write_bytes(pickle.dumps(X))
+        est.save(folder / f"{name}.kerasnip")
+        (folder / f"{name}.pickle").write_bytes(pickle.dumps(est))
+        joblib.dump(est, folder / f"{name}.joblib")
+        (folder / f"{name}.cloudpickle").write_bytes(cloudpickle.dumps(est))
+    est, X, y = gone_model
+    est.save(folder / "gone.kerasnip")
+    np.save(folder / "gone_X.npy", X)
+    np.save(folder / "gone_y.npy", y)
+    output = _run(FRESH_SCRIPT, str(folder), *models)
+    return folder, json.loads(output.strip().splitlines()[-1])
+
+
+def _check_fresh_predictions(folder, name, est, X):
+    expected = {"predict": est.predict(X)}
+    if hasattr(est, "predict_proba"):
+        expected["proba"] = est.predict_proba(X)
+    for how in ("kerasnip", "pickle", "joblib", "cloudpickle"):
+        got = pickle.loads((folder / f"out_{name}_{how}.pkl").read_bytes())
+        assert sorted(got) == sorted(expected), how
+        for key, value in expected.items():
+            _assert_same_predictions(got[key], value)
+
+
+@pytest.mark.parametrize("which", ["clf", "reg"])
+def test_sequential_round_trips_in_a_fresh_process(fresh_process, fitted_clf, fitted_reg, which):
+    est, X, _ = fitted_clf if which == "clf" else fitted_reg
+    _check_fresh_predictions(fresh_process[0], which, est, X)
+
+
+@pytest.mark.parametrize("name", ["persist_two_input", "persist_two_head"])
+def test_functional_round_trips_in_a_fresh_process(fresh_process, functional_models, name):
+    est, X, _ = functional_models[name]
+    _check_fresh_predictions(fresh_process[0], name, est, X)
+
+
+def test_fresh_process_predicts_without_the_blocks(fresh_process, gone_model):
+    folder, report = fresh_process
+    est, X, y = gone_model
+    np.testing.assert_array_equal(np.load(folder / "gone_proba.npy"), est.predict_proba(X))
+    assert report["evaluate"] == pytest.approx(kerasnip.keras_evaluate(est, X, y))
+    assert report["table"] == [".pred_a", ".pred_b", ".pred_c"]
+    assert report["tidy_rows"] == 2
+    assert report["repr"] == "gone_spec(dense_units=6, fit_epochs=2, random_state=0)"
+    assert report["plot_axes"] >= 2 and (folder / "gone_history.png").stat().st_size > 0
+    assert report["epochs_after_partial_fit"] == 3
+
+
+def test_fresh_process_refit_names_the_block_that_cannot_be_imported(fresh_process):
+    error = fresh_process[1]["refit_error"]
+    assert error.startswith(BuildError.__name__)
+    assert "BlockImportError" in error
+    assert "gone_blocks_for_kerasnip_test:start" in error
+    assert "No module named 'gone_blocks_for_kerasnip_test'" in error
