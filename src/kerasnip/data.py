@@ -53,16 +53,22 @@ def to_float32(X: np.ndarray) -> np.ndarray:
     return np.asarray(X, dtype="float32")
 
 
-def check_features(X: Any, input_shape: tuple[int, ...] | None) -> np.ndarray:
-    """Validate an already unwrapped feature array and compare to the fitted shape."""
-    X = check_array(X, allow_nd=True, dtype="numeric", ensure_all_finite=True)
-    if input_shape is not None and tuple(X.shape[1:]) != tuple(input_shape):
+def check_sample_shape(X: Any, input_shape: tuple[int, ...]) -> None:
+    """Compare the per-sample shape of ``X`` (an array-like of rank >= 2) to the fitted one.
+
+    Lower ranks and ragged input are left to scikit-learn's validation, whose
+    messages for those cases say what to do.
+    """
+    try:
+        shape = np.shape(X)
+    except ValueError:
+        return
+    if len(shape) >= 2 and tuple(shape[1:]) != tuple(input_shape):
         raise ValueError(
-            f"X has per-sample shape {tuple(X.shape[1:])} but the model was fitted on "
+            f"X has per-sample shape {tuple(shape[1:])} but the model was fitted on "
             f"per-sample shape {tuple(input_shape)}; pass data with the same columns "
             "(or image size) as during fit."
         )
-    return to_float32(X)
 
 
 class ClassEncoder:
@@ -196,8 +202,11 @@ def regression_targets(y: Any) -> np.ndarray:
     """Validate a numeric target (1-D or ``(n, k)``) and cast it to float32."""
     if isinstance(y, (pd.DataFrame, pd.Series)):
         y = y.to_numpy()
+    if np.ndim(y) > 2:
+        raise ValueError(
+            f"y must be 1-D or 2-D for regression, got shape {np.shape(y)}; give one row "
+            "per sample and one column per output."
+        )
     y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=True,
                     input_name="y")
-    if y.ndim > 2:
-        raise ValueError(f"y must be 1-D or 2-D for regression, got shape {y.shape}.")
     return to_float32(y)

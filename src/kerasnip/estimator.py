@@ -410,8 +410,10 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             self.input_shape_ = tuple(int(d) for d in X.shape[1:])
             return data.to_float32(X)
         check_is_fitted(self, "model_")
+        # Before validate_data, whose "X has 64 features, expecting 8" misleads for images.
+        data.check_sample_shape(X, self.input_shape_)
         X = validate_data(self, X, reset=False, allow_nd=True, dtype="numeric")
-        return data.check_features(X, self.input_shape_)
+        return data.to_float32(X)
 
     def _check_lengths(self, X: Any, y: Any) -> None:
         """Prepared X and raw y must have one row per sample (multi-input models override)."""
