@@ -661,3 +661,42 @@ def test_fresh_process_refit_names_the_block_that_cannot_be_imported(fresh_proce
     assert "BlockImportError" in error
     assert "gone_blocks_for_kerasnip_test:start" in error
     assert "No module named 'gone_blocks_for_kerasnip_test'" in error
+
+
+def test_lambda_layers_need_safe_mode_off(regression_data, tmp_path, monkeypatch):
+    from tests.blocks import input_block, linear_output
+
+    def doubled(model):
+        model.add(keras.layers.Lambda(lambda x: x * 2.0))
+        return model
+
+    spec = kerasnip.create_keras_sequential_spec(
+        "persist_lambda", {"input": input_block, "twice": doubled, "output": linear_output},
+        "regression")
+    try:
+        X, y = regression_data
+        est = spec(fit_epochs=1, random_state=0).fit(X, y)
+        est.save(tmp_path / "m.kerasnip")
+    finally:
+        kerasnip.remove_keras_spec("persist_lambda")
+    monkeypatch.setattr(spec_module, "_CLASSES_BY_TOKEN", {})  # as in a new process
+    # Keras's safe mode refuses to run the lambda's code from the file ...
+    with pytest.raises(LoadError, match="safe_mode=False"):
+        kerasnip.load(tmp_path / "m.kerasnip")
+    # ... unless the user trusts it; a block defined in a function cannot be refitted.
+    loaded = kerasnip.load(tmp_path / "m.kerasnip", safe_mode=False)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    with pytest.raises(BuildError, match="defined inside a function"):
+        clone(loaded).fit(X, y)
+
+
+def test_cached_interval_posterior_is_saved(reg_spec, regression_data, tmp_path,
+                                            without_live_classes):
+    X, y = regression_data
+    est = reg_spec(fit_epochs=1, random_state=0).fit(X, y)
+    expected = kerasnip.predict_table(est, X, type="pred_int", seed=1)  # caches laplace_
+    est.save(tmp_path / "m.kerasnip")
+    loaded = kerasnip.load(tmp_path / "m.kerasnip")
+    assert not hasattr(loaded, "_fit_data")  # the training data is never saved
+    pd.testing.assert_frame_equal(kerasnip.predict_table(loaded, X, type="pred_int", seed=1),
+                                  expected)

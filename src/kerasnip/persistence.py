@@ -725,7 +725,8 @@ def load(path: PathOrFile, *, safe_mode: bool = True) -> Any:
         model = model_from_bytes(model_bytes, safe_mode=safe_mode, objects=objects)
     except Exception as exc:
         raise LoadError(
-            f"Cannot load the Keras model in {source!r}: {type(exc).__name__}: {exc}. "
+            f"Cannot load the Keras model in {source!r}: {type(exc).__name__}: "
+            f"{str(exc).rstrip('.')}. "
             "If it uses custom layers, losses or metrics, register them (kerasnip."
             "register_keras_loss / register_keras_metric, or "
             "keras.saving.register_keras_serializable) before loading."
