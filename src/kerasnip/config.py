@@ -5,7 +5,10 @@ installed (Keras defaults to TensorFlow), because JAX trains small models
 fastest on CPU. JAX's persistent compilation cache is switched on
 the first time a model is fitted so a repeated architecture skips XLA
 compilation across processes; set ``KERASNIP_JAX_CACHE=0`` to keep it off, or
-``KERASNIP_JAX_CACHE=/some/dir`` to choose the folder.
+``KERASNIP_JAX_CACHE=/some/dir`` to choose the folder. Compiled models are
+reused across fits of one configuration (:mod:`kerasnip.reuse`);
+``KERASNIP_REUSE=0`` turns that off and ``KERASNIP_REUSE_POOL`` sizes the pool
+of idle models.
 """
 
 from __future__ import annotations
@@ -83,3 +86,23 @@ def enable_jax_compilation_cache() -> None:
     # Small models compile in well under a second; cache them anyway.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def model_reuse_enabled() -> bool:
+    """Whether refits reuse compiled models (``KERASNIP_REUSE=0`` turns it off).
+
+    See :mod:`kerasnip.reuse`.
+    """
+    return os.environ.get("KERASNIP_REUSE", "1").lower() not in {"0", "false", "off", "no"}
+
+
+def model_reuse_pool_size() -> int:
+    """How many idle compiled models to keep for other estimators (``KERASNIP_REUSE_POOL``)."""
+    setting = os.environ.get("KERASNIP_REUSE_POOL", "4")
+    try:
+        size = int(setting)
+    except ValueError:
+        raise ValueError(
+            f"KERASNIP_REUSE_POOL must be a whole number of models, got {setting!r}."
+        ) from None
+    return max(size, 0)

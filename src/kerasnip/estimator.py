@@ -346,9 +346,10 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         if epochs is not None:
             kwargs["epochs"] = epochs
         started = time.perf_counter()
-        with seeded(self._epoch_seed()), reuse.tracked(self):
-            history = self.model_.fit(
-                X, y, sample_weight=sample_weight, verbose=self.verbose, **kwargs
+        seed = self._epoch_seed()
+        with seeded(seed):
+            history = reuse.fit(
+                self, X, y, seed, sample_weight=sample_weight, verbose=self.verbose, **kwargs
             )
         self.fit_time_ = time.perf_counter() - started
         self._record_history(history.history)

@@ -1,0 +1,512 @@
+"""Reusing compiled Keras models across fits of the same configuration.
+
+Building a model is cheap; compiling its training step is not. On JAX, XLA
+takes about a second per new model on a small CPU (once per distinct batch
+shape), while training an already-compiled model on a hundred rows for 30
+epochs takes a tenth of that. Tuning fits the same configuration once per
+fold, and a user may call ``fit`` twice, so kerasnip keeps each fitted
+estimator's compiled model and, on the next fit with the same architecture,
+compile settings and data shapes, *re-initialises* it instead of building a
+new one:
+
+- every model variable (weights, batch-norm statistics, dropout seed state)
+  gets the value a fresh build with this fit's seed would give it (kept from
+  the first build, or drawn from a throwaway uncompiled build for a new seed);
+- the optimizer variables (step count, moments, learning rate) go back to
+  their values before the first step, and metrics are reset;
+- Keras's compiled train/test/predict functions are kept, so nothing is traced
+  or compiled again.
+
+The result is the same model, to the bit, as a fresh build with the same seed
+(``tests/test_reuse.py`` checks it).
+
+A model is only ever reused when nothing outside kerasnip can see it. Each
+registered model carries the reference count it has when only its owning
+estimator holds it; a fit whose model has more (because a user kept
+``est.model_``, or a copy of the estimator shares it) builds a new one and
+leaves the old one alone. When an owning estimator is garbage-collected (as
+``GridSearchCV`` does with its per-fold clones) its model goes to a small pool
+of idle models, where another estimator of the same configuration can pick it
+up; two live estimators never share a model.
+
+Settings (environment variables, read at each fit): ``KERASNIP_REUSE=0``
+turns reuse off; ``KERASNIP_REUSE_POOL=N`` sets how many idle models the
+pool keeps (default 4; 0 keeps none).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import sys
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kerasnip import config
+
+# Reference count of a model read through ``namespace[name]``: the namespace's
+# own reference and getrefcount's argument come on top of the others.
+_HELD_BY_OWNER = 3  # owner's ``model_`` + the entry's ``model`` + the argument
+_HELD_BY_POOL = 2  # the entry's ``model`` + the argument
+
+
+@dataclass(eq=False)
+class _Entry:
+    """A compiled model with what it takes to re-initialise and reuse it."""
+
+    model: Any
+    key: tuple
+    # The model's reference count apart from its owner, this entry and the
+    # argument of getrefcount: Keras's own references (bound methods in its
+    # compiled functions, the History callback, ...).
+    internal: int | None
+    layout: list[tuple[tuple[int, ...], str]]
+    trainable: list[bool]
+    optimizer_values: list[np.ndarray]
+    initial_seed: int | None
+    initial_values: list[np.ndarray] | None
+    usable: bool = True
+    finalizer: Any = field(default=None, repr=False)
+
+
+_lock = threading.RLock()
+_owned: dict[int, _Entry] = {}  # id(owner estimator) -> its model's entry
+_pending: list[_Entry] = []  # entries of collected owners, not yet checked
+_idle: OrderedDict[int, _Entry] = OrderedDict()  # id(entry) -> entry, oldest first
+
+
+def _refs(namespace: dict[str, Any], name: str) -> int:
+    return sys.getrefcount(namespace[name])
+
+
+def _unshared(entry: _Entry, namespace: dict[str, Any], name: str, held: int) -> bool:
+    """Whether the entry's model, read as ``namespace[name]``, has no holder but kerasnip."""
+    return (entry.usable and entry.internal is not None
+            and _refs(namespace, name) == entry.internal + held)
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Strict equality for parameter values: types must match, containers recurse."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:  # arrays and other values without a plain truth value
+        return False
+
+
+def _keys_match(a: tuple, b: tuple) -> bool:
+    return _same(a, b)
+
+
+def configuration_key(estimator: Any) -> tuple:
+    """What a compiled model depends on: everything but the seed and the fit settings.
+
+    Parameters
+    ----------
+    estimator : KerasEstimator
+        An estimator whose targets and input shape have been learnt for this fit.
+
+    Returns
+    -------
+    tuple
+        Compared with :func:`_same` (strict types, no hashing), so parameter
+        values need not be hashable.
+    """
+    import keras
+
+    from kerasnip import registry
+
+    routed = estimator.routed_params()
+    return (
+        type(estimator),
+        estimator._spec(),
+        routed["model"],
+        routed["compile"],
+        estimator.learn_rate,
+        estimator._injected(),
+        keras.config.floatx(),
+        keras.config.dtype_policy().name,
+        keras.config.image_data_format(),
+        # A name re-registered with another function builds something else.
+        [registry.registered_optimizers(), registry.registered_losses(),
+         registry.registered_metrics()],
+    )
+
+
+# --------------------------------------------------------------------------- life cycle
+
+
+def _owner_collected(owner_id: int) -> None:
+    """Weakref callback: the owner is gone; its model is checked at the next fit."""
+    with _lock:
+        entry = _owned.pop(owner_id, None)
+        if entry is not None:
+            _pending.append(entry)
+
+
+def _drop(entry: _Entry) -> None:
+    entry.usable = False
+    entry.model = None
+    entry.initial_values = None
+
+
+def _to_pool(entry: _Entry) -> None:
+    """Keep an unowned, unshared model as idle (or drop it when the pool is off/full)."""
+    size = config.model_reuse_pool_size()
+    if not entry.usable or size <= 0:
+        _drop(entry)
+        return
+    _idle[id(entry)] = entry
+    while len(_idle) > size:
+        _drop(_idle.popitem(last=False)[1])
+
+
+def _promote_pending() -> None:
+    while _pending:
+        entry = _pending.pop()
+        if _unshared(entry, entry.__dict__, "model", _HELD_BY_POOL):
+            _to_pool(entry)
+        else:  # someone outside kerasnip still holds the model: leave it to them
+            _drop(entry)
+
+
+def _release_own(estimator: Any, entry: _Entry) -> None:
+    """The estimator is getting another model: its current one may go to the pool.
+
+    The estimator still refers to it until ``initialize`` replaces ``model_``
+    (or not, if building the new one fails), so it waits among the pending
+    entries, whose reference count is checked before any reuse.
+    """
+    del _owned[id(estimator)]
+    entry.finalizer.detach()
+    entry.finalizer = None
+    if entry.model is estimator.__dict__.get("model_"):
+        _pending.append(entry)
+    else:
+        _drop(entry)
+
+
+def _take_idle(key: tuple) -> _Entry | None:
+    for ident, entry in reversed(_idle.items()):
+        if _keys_match(entry.key, key):
+            del _idle[ident]
+            if _unshared(entry, entry.__dict__, "model", _HELD_BY_POOL):
+                return entry
+            _drop(entry)
+            return None
+    return None
+
+
+def _own(estimator: Any, entry: _Entry) -> None:
+    _owned[id(estimator)] = entry
+    entry.finalizer = weakref.finalize(estimator, _owner_collected, id(estimator))
+    # The process may exit with the estimator alive: nothing to do then.
+    entry.finalizer.atexit = False
+
+
+# --------------------------------------------------------------------------- public hooks
+
+
+def reinitialize(estimator: Any) -> bool:
+    """Give ``estimator`` a reusable compiled model, re-initialised for this fit.
+
+    Looks at the estimator's own model from its previous fit, then at the pool
+    of idle models. On success ``estimator.model_`` is set to a model in the
+    exact state a fresh build and compile with ``estimator.seed_`` would give.
+
+    Parameters
+    ----------
+    estimator : KerasEstimator
+        An estimator in the middle of ``fit``: parameters validated, ``seed_``
+        drawn, targets and input shape learnt.
+
+    Returns
+    -------
+    bool
+        ``False`` when no model can be reused; the caller builds one and
+        registers it with :func:`adopt`.
+    """
+    if not config.model_reuse_enabled():
+        return False
+    key = configuration_key(estimator)
+    with _lock:
+        _promote_pending()
+        entry = _owned.get(id(estimator))
+        if entry is not None:
+            own = (_keys_match(entry.key, key)
+                   and entry.model is estimator.__dict__.get("model_")
+                   and _unshared(entry, estimator.__dict__, "model_", _HELD_BY_OWNER))
+            if own:
+                del _owned[id(estimator)]
+                entry.finalizer.detach()
+                entry.finalizer = None
+            else:
+                _release_own(estimator, entry)
+                entry = None
+        if entry is None:
+            entry = _take_idle(key)
+        if entry is None:
+            return False
+    # The entry now belongs to no one else: the slow part runs unlocked.
+    if not _reset(entry, estimator):
+        _drop(entry)
+        return False
+    estimator._check_model_output(entry.model)
+    estimator.model_ = entry.model
+    with _lock:
+        _own(estimator, entry)
+    return True
+
+
+def adopt(estimator: Any) -> None:
+    """Register a freshly built and compiled ``estimator.model_`` for later reuse.
+
+    Builds the optimizer's variables now (Keras would at the first step) so
+    their starting values can be kept, and keeps the model's starting values.
+
+    Parameters
+    ----------
+    estimator : KerasEstimator
+        The estimator whose ``initialize`` just built and compiled ``model_``
+        with ``seed_``.
+    """
+    if not config.model_reuse_enabled():
+        return
+    model = estimator.model_
+    optimizer = getattr(model, "optimizer", None)
+    if not model.built or optimizer is None:
+        return  # layers built at the first fit: nothing to snapshot yet
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    entry = _Entry(
+        model=model,
+        key=configuration_key(estimator),
+        internal=None,  # counted at the first fit (see _tracked)
+        layout=_layout(model),
+        trainable=[layer.trainable for layer in model._flatten_layers()],
+        optimizer_values=[np.array(v) for v in optimizer.variables],
+        initial_seed=estimator.seed_,
+        initial_values=[np.array(v) for v in model.variables],
+    )
+    del model, optimizer
+    with _lock:
+        stale = _owned.get(id(estimator))
+        if stale is not None:
+            _release_own(estimator, stale)
+        _own(estimator, entry)
+
+
+@contextlib.contextmanager
+def _tracked(estimator: Any, callbacks: list[Any] = ()) -> Iterator[None]:
+    """Count the references Keras adds to ``estimator.model_`` during a call as its own.
+
+    Keras keeps references to the model in the functions it compiles, and
+    those must not later look like someone else holding it. The first call
+    after :func:`adopt` (the first fit, when no one but the estimator can hold
+    the model yet) sets the count. The callbacks given to ``fit`` stay
+    attached to the model and the caller still holds them when the count is
+    taken, so they are detached first (nothing uses them after the fit). A
+    call that raises makes the model unusable for reuse.
+    """
+    entry = _owned.get(id(estimator))
+    if entry is None or entry.model is not estimator.__dict__.get("model_"):
+        yield
+        return
+    before = _refs(estimator.__dict__, "model_")
+    try:
+        yield
+    except BaseException:
+        entry.usable = False
+        raise
+    for callback in callbacks:
+        callback.set_model(None)
+    after = _refs(estimator.__dict__, "model_")
+    if entry.internal is None:
+        entry.internal = after - _HELD_BY_OWNER
+    else:
+        entry.internal += after - before
+
+
+@functools.cache
+def _reseed_class() -> type:
+    import keras
+
+    class Reseed(keras.callbacks.Callback):
+        """Reseed every generator when training starts, after Keras's set-up.
+
+        On a model's first fit Keras draws one batch to build its metrics
+        (consuming a shuffle permutation); a reused model skips that. Seeding
+        again here makes both start the epochs from the same random state.
+        """
+
+        def __init__(self, seed: int):
+            super().__init__()
+            self.seed = seed
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            keras.utils.set_random_seed(self.seed)
+
+    return Reseed
+
+
+def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
+    """``estimator.model_.fit`` run so a reused model trains exactly like a fresh one.
+
+    Parameters
+    ----------
+    estimator : KerasEstimator
+        The estimator whose ``model_`` (fresh or re-initialised) is trained.
+    X, y : arrays
+        Prepared training data.
+    seed : int or None
+        This run's seed; the generators are seeded with it again once Keras has
+        set up training.
+    **kwargs : dict
+        Further arguments of ``keras.Model.fit`` (``callbacks`` are fresh copies).
+
+    Returns
+    -------
+    keras.callbacks.History
+    """
+    callbacks = list(kwargs.pop("callbacks", None) or ())
+    if seed is not None:
+        callbacks.insert(0, _reseed_class()(seed))
+    with _tracked(estimator, callbacks):
+        return estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
+
+
+def predict(estimator: Any, X: Any, batch_size: int) -> Any:
+    """``estimator.model_.predict`` with one batch shape, so it compiles once.
+
+    Keras predicts the last partial batch with its own shape, which on JAX is
+    one more XLA compilation per distinct remainder (each fold of a search has
+    its own). The remainder is padded to a full batch by repeating its last
+    row, and the padding is cut from the output; inference treats rows
+    independently, so the real rows' predictions do not change.
+
+    Parameters
+    ----------
+    estimator : KerasEstimator
+        A fitted estimator.
+    X : array or dict/list of arrays
+        Prepared inputs (a structure for multi-input models).
+    batch_size : int
+        Rows per batch.
+
+    Returns
+    -------
+    ndarray or structure of ndarrays
+        The model's outputs for the rows of ``X``.
+    """
+    import keras
+
+    leaves = keras.tree.flatten(X)
+    n = len(leaves[0])
+    full = n - n % batch_size
+    parts = []
+    with _tracked(estimator):
+        if full:
+            head = keras.tree.map_structure(lambda a: a[:full], X)
+            parts.append(estimator.model_.predict(head, batch_size=batch_size, verbose=0))
+        if n > full:
+            pad = batch_size - (n - full)
+            tail = keras.tree.map_structure(
+                lambda a: np.concatenate([a[full:], np.repeat(a[-1:], pad, axis=0)]), X)
+            out = estimator.model_.predict(tail, batch_size=batch_size, verbose=0)
+            parts.append(keras.tree.map_structure(lambda a: a[: n - full], out))
+    if len(parts) == 1:
+        return parts[0]
+    return keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
+
+
+_last_collection = {"ended": -float("inf"), "took": 0.0}
+# Collect at most once per this many collection durations: keeps garbage
+# collection under ~5% of the time while bounding the garbage left behind.
+_COLLECTION_SPACING = 20.0
+
+
+def clear_session() -> None:
+    """Keras's ``clear_session`` with its full garbage collection amortised.
+
+    ``keras.backend.clear_session()`` ends with ``gc.collect()``, which takes
+    about half a second once Keras and JAX are loaded: more than a whole small
+    fit. Old models are reference cycles, so they do need a full collection;
+    this runs one only when the last one is at least ``_COLLECTION_SPACING``
+    of its own durations in the past.
+    """
+    import keras
+
+    keras.backend.clear_session(free_memory=False)
+    now = time.perf_counter()
+    if now - _last_collection["ended"] >= _COLLECTION_SPACING * _last_collection["took"]:
+        gc.collect()
+        ended = time.perf_counter()
+        _last_collection.update(ended=ended, took=ended - now)
+
+
+# --------------------------------------------------------------------------- resetting
+
+
+def _layout(model: Any) -> list[tuple[tuple[int, ...], str]]:
+    return [(tuple(v.shape), str(v.dtype)) for v in model.variables]
+
+
+def _reset(entry: _Entry, estimator: Any) -> bool:
+    """Put the entry's model back in its just-compiled state for ``estimator.seed_``."""
+    from kerasnip.estimator import seeded
+
+    model, seed = entry.model, estimator.seed_
+    if [layer.trainable for layer in model._flatten_layers()] != entry.trainable:
+        return False  # a callback froze or unfroze layers: the compiled step is stale
+    values = entry.initial_values if seed is not None and seed == entry.initial_seed else None
+    if values is None:
+        # Same seed, same draws: a throwaway build gives what a fresh one would.
+        with seeded(seed):
+            fresh = estimator.build_model()
+        if not fresh.built or _layout(fresh) != entry.layout:
+            return False
+        values = [np.array(v) for v in fresh.variables]
+        del fresh
+        entry.initial_seed, entry.initial_values = seed, values
+    for variable, value in zip(model.variables, values, strict=True):
+        variable.assign(value)
+    for variable, value in zip(model.optimizer.variables, entry.optimizer_values, strict=True):
+        variable.assign(value)
+    model.reset_metrics()
+    model.stop_training = False
+    # Set by BackupAndRestore; a fresh model starts at epoch 0.
+    model._initial_epoch = None
+    return True
+
+
+def pool_size() -> int:
+    """How many idle compiled models the pool holds now (for tests and benchmarks)."""
+    with _lock:
+        _promote_pending()
+        return len(_idle)
+
+
+def clear_pool() -> None:
+    """Drop every idle model (they are freed at the next garbage collection)."""
+    with _lock:
+        _promote_pending()
+        while _idle:
+            _drop(_idle.popitem()[1])
