@@ -227,3 +227,22 @@ def test_collapsed_frame_feeds_an_estimator(regression_data, reg_spec):
 def test_collapse_name_clash():
     with pytest.raises(ValueError, match="name 'a' is already a column"):
         CollapseColumns(["b"], name="a").fit(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+
+
+# ---------------------------------------------------------------------------- the example
+
+
+def test_forecasting_example_runs_small(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "forecasting.py"
+    out = tmp_path / "forecast.png"
+    done = subprocess.run(
+        [sys.executable, str(script), "--n", "120", "--timesteps", "12", "--horizon", "4",
+         "--epochs", "3", "--draws", "200", "--out", str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "whole-trajectory coverage, joint bands" in done.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -174,10 +174,8 @@ class _OutputLayer:
 def _activation_name(fn: Any) -> str:
     import keras
 
-    name = keras.activations.serialize(fn)
-    if isinstance(name, dict):
-        name = name.get("config", {}).get("name") or name.get("class_name")
-    return str(getattr(fn, "__name__", name) if not isinstance(name, str) else name)
+    name = keras.activations.serialize(fn)  # a string for Keras's own activations
+    return name if isinstance(name, str) else str(getattr(fn, "__name__", name))
 
 
 def _producer(tensor: Any) -> tuple[Any, Any]:
