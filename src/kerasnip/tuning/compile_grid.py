@@ -61,12 +61,9 @@ def compile_keras_grid(spec: Any, grid: pd.DataFrame, X: Any, y: Any) -> pd.Data
 
 
 def _build_and_compile(estimator: Any, X: Any, y: Any) -> Any:
-    # The first steps of KerasEstimator.fit, stopping before training.
-    estimator._validate_params()
-    X = estimator._prepare_features(X, reset=True)
-    estimator._learn_targets(y)
-    estimator.initialize(X)
-    return estimator.model_
+    # A fit of zero epochs runs every check, the build and the compile of a
+    # real fit, and trains nothing.
+    return estimator.set_params(fit_epochs=0).fit(X, y).model_
 
 
 def _check_compiled(compiled: pd.DataFrame) -> None:

@@ -1,0 +1,335 @@
+"""tune_grid, its results, finalize and compile_keras_grid, with tiny real fits."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.model_selection import KFold, StratifiedKFold
+
+import kerasnip
+from kerasnip import tune
+from kerasnip.tuning.results import TuneResults
+
+FAST = {"fit_epochs": 1, "fit_batch_size": 16, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def two_by_two(clf_spec, digits):
+    """2 configurations x 2 folds, with predictions kept."""
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), **FAST)
+    grid = pd.DataFrame({"hidden_units": [4, 8]})
+    return spec, kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, save_pred=True)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def test_metrics_tables(two_by_two):
+    _, res = two_by_two
+    summary = res.collect_metrics()
+    assert list(summary.columns) == ["hidden_units", ".metric", "mean", "n", "std_err", ".config"]
+    assert summary["hidden_units"].tolist() == [4, 8]
+    assert summary[".config"].tolist() == ["Model01", "Model02"]
+    assert (summary[".metric"] == "accuracy").all() and (summary["n"] == 2).all()
+    folds = res.collect_metrics(summarize=False)
+    assert list(folds.columns) == ["hidden_units", ".metric", ".estimate", "fold", ".config"]
+    assert folds["fold"].tolist() == [1, 2, 1, 2]
+    means = folds.groupby(".config")[".estimate"].mean().to_numpy()
+    np.testing.assert_allclose(summary["mean"], means)
+    sems = folds.groupby(".config")[".estimate"].std().to_numpy() / np.sqrt(2)
+    np.testing.assert_allclose(summary["std_err"], sems)
+    assert "2 configuration(s) x 2 fold(s)" in repr(res)
+
+
+def test_folds_are_stratified_and_scores_match_a_manual_fit(two_by_two, digits):
+    spec, res = two_by_two
+    X, y = digits
+    train, test = next(StratifiedKFold(2).split(X, y))
+    manual = clone(spec).set_params(hidden_units=8).fit(X[train], y[train]).score(X[test], y[test])
+    folds = res.collect_metrics(summarize=False)
+    first = folds[(folds["hidden_units"] == 8) & (folds["fold"] == 1)][".estimate"].item()
+    assert first == manual
+    predictions = res.collect_predictions()
+    assert sorted(predictions.loc[predictions["fold"] == 1, ".row"].unique()) == sorted(test)
+
+
+def test_show_and_select_best(two_by_two):
+    _, res = two_by_two
+    best = res.show_best("accuracy", n=1)
+    ranked = res.collect_metrics().sort_values("mean", ascending=False)
+    assert best["mean"].item() == ranked["mean"].iloc[0]
+    chosen = res.select_best("accuracy")
+    assert chosen == {"hidden_units": best["hidden_units"].item(),
+                      ".config": best[".config"].item()}
+    assert isinstance(chosen["hidden_units"], int)
+    with pytest.raises(KeyError, match="Did you mean 'accuracy'"):
+        res.show_best("acuracy")
+
+
+def test_predictions_table(two_by_two, digits):
+    _, res = two_by_two
+    predictions = res.collect_predictions()
+    assert len(predictions) == 2 * len(digits[1])  # every row once per configuration
+    probabilities = predictions[[f".pred_{k}" for k in range(4)]].to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(predictions[".pred_class"], probabilities.argmax(axis=1))
+
+
+def test_plot_writes_a_png_with_one_panel_per_parameter(two_by_two, tmp_path):
+    _, res = two_by_two
+    path = tmp_path / "tuning.png"
+    figure = res.plot(path=path)
+    assert len(figure.axes) == 1 and figure.axes[0].get_xlabel() == (
+        "# Hidden Units (hidden_units)")
+    assert imread(path).shape[2] in (3, 4)
+
+
+# --------------------------------------------------------------------------- selection logic
+
+
+def _results(clf_spec, scores: dict[int, list[float]], errors=()) -> TuneResults:
+    spec = clf_spec(hidden_units=tune(), compile_optimizer=tune("opt"))
+    params = kerasnip.extract_parameter_set(spec).update(hidden_units=(8, 64))
+    grid = pd.DataFrame({"hidden_units": [8, 16, 32, 64],
+                         "opt": ["adam", "sgd", "adam", "sgd"]})
+    records = [
+        {"config": c, "fold": f, "metrics": {"accuracy": v},
+         "error": "boom" if (c, f) in errors else None, "fit_time": 0.0, "predictions": None}
+        for c, values in scores.items() for f, v in enumerate(values)
+    ]
+    return TuneResults(spec=spec, params=params, grid=grid, records=records,
+                       metrics=["accuracy"], n_folds=3)
+
+
+def test_select_by_one_std_err_prefers_the_simplest_close_config(clf_spec):
+    res = _results(clf_spec, {0: [0.80, 0.82, 0.84], 1: [0.70, 0.70, 0.70],
+                              2: [0.86, 0.90, 0.94], 3: [0.87, 0.89, 0.91]})
+    # best: config 2 (mean 0.90, std_err 0.023); config 3 (0.89) is within one SE, 0 is not.
+    assert res.select_best()["hidden_units"] == 32
+    assert res.select_by_one_std_err("accuracy", "hidden_units")["hidden_units"] == 32
+    assert res.select_by_one_std_err("accuracy", "-hidden_units")["hidden_units"] == 64
+    assert res.select_by_one_std_err("accuracy", "opt", "hidden_units")["opt"] == "adam"
+    with pytest.raises(ValueError, match="at least one tuned parameter"):
+        res.select_by_one_std_err("accuracy")
+    with pytest.raises(KeyError, match="Did you mean 'hidden_units'"):
+        res.select_by_one_std_err("accuracy", "hidden_unit")
+
+
+def test_failed_folds_count_in_n_and_errors(clf_spec):
+    nan = float("nan")
+    res = _results(clf_spec, {0: [0.5, nan, 0.7], 1: [nan, nan, nan], 2: [0.1] * 3,
+                              3: [0.2] * 3}, errors={(0, 1), (1, 0), (1, 1), (1, 2)})
+    summary = res.collect_metrics().set_index(".config")
+    assert summary.loc["Model01", "n"] == 2 and summary.loc["Model01", "mean"] == pytest.approx(0.6)
+    assert summary.loc["Model02", "n"] == 0 and np.isnan(summary.loc["Model02", "mean"])
+    assert res.show_best()[".config"].tolist()[-1] == "Model02"  # NaN ranks last
+    errors = res.collect_errors()
+    assert errors[[".config", "fold"]].values.tolist() == [
+        ["Model01", 2], ["Model02", 1], ["Model02", 2], ["Model02", 3]]
+    assert "4 fit(s) failed" in repr(res)
+
+
+def test_select_best_when_everything_failed(clf_spec):
+    nan = float("nan")
+    res = _results(clf_spec, {c: [nan] * 3 for c in range(4)},
+                   errors={(c, f) for c in range(4) for f in range(3)})
+    with pytest.raises(ValueError, match=r"every fit failed.*collect_errors"):
+        res.select_best()
+
+
+def test_plot_of_a_choice_parameter_has_categorical_ticks(clf_spec):
+    res = _results(clf_spec, {c: [0.5, 0.6, 0.7] for c in range(4)})
+    figure = res.plot()
+    assert len(figure.axes) == 2
+    assert [t.get_text() for t in figure.axes[1].get_xticklabels()] == ["adam", "sgd"]
+    assert figure.axes[0].get_xscale() == "linear"
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def test_a_failing_configuration_is_recorded_and_the_run_goes_on(clf_spec, digits):
+    X, y = digits
+    spec = clf_spec(compile_optimizer=tune(), **FAST)
+    grid = pd.DataFrame({"compile_optimizer": ["adam", "adamm"]})
+    with pytest.warns(FitFailedWarning, match="2 of 4"):
+        res = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid)
+    summary = res.collect_metrics().set_index("compile_optimizer")
+    assert summary.loc["adam", "n"] == 2 and summary.loc["adam", "mean"] > 0
+    assert summary.loc["adamm", "n"] == 0 and np.isnan(summary.loc["adamm", "mean"])
+    errors = res.collect_errors()
+    assert errors["compile_optimizer"].tolist() == ["adamm", "adamm"]
+    assert errors["error"].str.contains("ValueError: Unknown optimizer 'adamm'").all()
+    assert res.select_best()["compile_optimizer"] == "adam"
+
+
+def test_training_settings_tune_alongside_architecture(clf_spec, digits):
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), compile_optimizer=tune(), compile_loss=tune(),
+                    learn_rate=tune(), fit_epochs=tune(), fit_batch_size=tune(), random_state=0)
+    params = kerasnip.extract_parameter_set(spec).update(
+        hidden_units=(4, 8), compile_optimizer=["adam", "sgd"],
+        compile_loss=["categorical_crossentropy", "sparse_categorical_crossentropy"],
+        learn_rate=(1e-3, 1e-1), fit_epochs=(1, 2), fit_batch_size=(16, 32))
+    res = kerasnip.tune_grid(spec, X, y, resamples=2, grid=3, params=params, random_state=5)
+    summary = res.collect_metrics()
+    assert len(summary) == 3 and (summary["n"] == 2).all()
+    assert res.collect_errors().empty
+    assert set(summary.columns[:6]) == {"hidden_units", "compile_optimizer", "compile_loss",
+                                        "learn_rate", "fit_epochs", "fit_batch_size"}
+    expected = kerasnip.grid_space_filling(params, size=3, seed=5)
+    pd.testing.assert_frame_equal(res.grid, expected)
+
+
+# --------------------------------------------------------------------------- epochs trick
+
+
+def test_epochs_trick_trains_once_and_equals_separate_fits(clf_spec, digits, monkeypatch):
+    X, y = digits
+    # Compare against fresh builds only: reusing compiled models between fits
+    # has its own equality test (test_reuse.py) and is kept out of this one.
+    monkeypatch.setenv("KERASNIP_REUSE", "0")
+    spec = clf_spec(hidden_units=6, hidden_rate=0.2, fit_epochs=tune(), fit_batch_size=16,
+                    random_state=3)
+    calls = []
+    original_fit = type(spec).fit
+
+    def counting_fit(self, *args, **kwargs):
+        calls.append(self.fit_epochs)
+        return original_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(spec), "fit", counting_fit)
+    shared = kerasnip.tune_grid(spec, X, y, resamples=2, save_pred=True,
+                                grid=pd.DataFrame({"fit_epochs": [1, 3]}))
+    assert calls == [3, 3]  # one fit per fold, to the largest epoch count
+    for epochs in (1, 3):
+        alone = kerasnip.tune_grid(spec, X, y, resamples=2, save_pred=True,
+                                   grid=pd.DataFrame({"fit_epochs": [epochs]}))
+        mine = shared.collect_predictions()
+        mine = mine[mine["fit_epochs"] == epochs].drop(columns=".config").reset_index(drop=True)
+        theirs = alone.collect_predictions().drop(columns=".config")
+        pd.testing.assert_frame_equal(mine, theirs, rtol=1e-6)
+    assert calls == [3, 3, 1, 1, 3, 3]
+
+
+def test_epochs_trick_is_off_with_user_callbacks(clf_spec, digits, monkeypatch):
+    import keras
+
+    X, y = digits
+    spec = clf_spec(hidden_units=4, fit_epochs=tune(), fit_callbacks=[keras.callbacks.History()],
+                    random_state=0)
+    calls = []
+    original_fit = type(spec).fit
+    monkeypatch.setattr(type(spec), "fit",
+                        lambda self, *a, **k: calls.append(self.fit_epochs) or original_fit(
+                            self, *a, **k))
+    kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"fit_epochs": [1, 2]}))
+    assert sorted(calls) == [1, 1, 2, 2]
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_only(reg_spec, regression_data, monkeypatch):
+    X, y = regression_data
+    spec = reg_spec(hidden_units=4, **FAST)  # nothing tuned: one configuration
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    res = kerasnip.tune_grid(spec, X, y, resamples=KFold(3))
+    assert re.search(r"tune_grid: 100%.*3/3 \[\d\d:\d\d<\d\d:\d\d", terminal.getvalue())
+    assert res.metrics == ["r2"] and len(res.collect_metrics()) == 1 and res.n_folds == 3
+
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stdout", quiet)
+    kerasnip.tune_grid(spec, X, y, resamples=2, progress=False)
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", piped)
+    kerasnip.tune_grid(spec, X, y, resamples=2)
+    assert quiet.getvalue() == "" and piped.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- finalize
+
+
+def test_finalize_gives_an_untuned_copy(clf_spec):
+    spec = clf_spec(hidden_units=tune(), compile_optimizer=tune("opt"), fit_epochs=2)
+    final = kerasnip.finalize(spec, {"hidden_units": np.int64(32), "opt": "sgd",
+                                     ".config": "Model03"})
+    assert final.hidden_units == 32 and type(final.hidden_units) is int
+    assert final.compile_optimizer == "sgd" and final.fit_epochs == 2
+    assert isinstance(spec.hidden_units, tune)  # the spec itself is unchanged
+    row = pd.DataFrame({"hidden_units": [16], "opt": ["adam"], "mean": [0.9]}).drop(
+        columns="mean")
+    assert kerasnip.finalize(spec, row).hidden_units == 16
+    with pytest.raises(ValueError, match=r"no value for tuned parameter\(s\) \['compile_optim"):
+        kerasnip.finalize(spec, {"hidden_units": 8})
+    with pytest.raises(KeyError, match="Did you mean 'hidden_units'"):
+        kerasnip.finalize(spec, {"hiden_units": 8, "opt": "sgd"})
+
+
+def test_fitting_a_spec_with_markers_is_a_clear_error(clf_spec, digits):
+    with pytest.raises(ValueError, match=r"\['hidden_units'\] are marked with tune\(\)"):
+        clf_spec(hidden_units=tune()).fit(*digits)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_input_errors(clf_spec, digits):
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), **FAST)
+    grid = pd.DataFrame({"hidden_units": [4]})
+    with pytest.raises(KeyError, match="Did you mean 'hidden_units'"):
+        kerasnip.tune_grid(spec, X, y, grid=pd.DataFrame({"hiden_units": [4]}))
+    with pytest.raises(KeyError, match=r"no column for tuned parameter\(s\) \['hidden_units'\]"):
+        kerasnip.tune_grid(spec, X, y, grid=pd.DataFrame({"hidden_rate": [0.1]}))
+    with pytest.raises(ValueError, match=r"Unknown metric 'accurcy'.*'accuracy'"):
+        kerasnip.tune_grid(spec, X, y, grid=grid, metrics=["accurcy"])
+    with pytest.raises(ValueError, match="grid has no rows"):
+        kerasnip.tune_grid(spec, X, y, grid=grid.iloc[:0])
+    with pytest.raises(TypeError, match="instance of a kerasnip spec"):
+        kerasnip.tune_grid(clf_spec, X, y, grid=grid)
+    other = kerasnip.extract_parameter_set(clf_spec(hidden_rate=tune()))
+    with pytest.raises(ValueError, match=r"build params with kerasnip\.extract_parameter_set"):
+        kerasnip.tune_grid(spec, X, y, grid=grid, params=other)
+
+
+# --------------------------------------------------------------------------- compile_keras_grid
+
+
+def test_compile_keras_grid_reports_what_fails(clf_spec, digits, capsys):
+    import keras
+
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), compile_optimizer=tune())
+    grid = pd.DataFrame({"hidden_units": [4, 8, 4], "compile_optimizer": ["adam", "sgd", "adamm"]})
+    compiled = kerasnip.compile_keras_grid(spec, grid, X, y)
+    assert list(compiled.columns) == ["hidden_units", "compile_optimizer", "compiled_model",
+                                      "error"]
+    model = compiled["compiled_model"][1]
+    assert isinstance(model, keras.Model) and model.compiled
+    assert model.layers[0].units == 8 and model.optimizer.name == "sgd"
+    assert compiled["compiled_model"][2] is None
+    assert "Unknown optimizer 'adamm'" in compiled["error"][2]
+    valid = kerasnip.extract_valid_grid(compiled)
+    pd.testing.assert_frame_equal(valid, grid.iloc[:2])
+    failed = kerasnip.inform_errors(compiled)
+    printed = capsys.readouterr().out
+    assert "1 of 3 configurations failed" in printed and "compile_optimizer='adamm'" in printed
+    assert failed.index.tolist() == [2]
+    with pytest.raises(TypeError, match="compile_keras_grid"):
+        kerasnip.extract_valid_grid(grid)
