@@ -41,7 +41,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from kerasnip import data, registry
+from kerasnip import data, registry, reuse
 from kerasnip._utils import did_you_mean
 from kerasnip.build import BuildError
 from kerasnip.estimator import KerasClassifier, KerasRegressor
@@ -501,7 +501,7 @@ class FunctionalEstimator:
     def _predict_heads(self, X: Any) -> dict[str, np.ndarray]:
         check_is_fitted(self, "model_")
         X = self._prepare_features(X, reset=False)
-        raw = self.model_.predict(X, batch_size=self.fit_batch_size or 32, verbose=0)
+        raw = reuse.predict(self, X, batch_size=self.fit_batch_size or 32)
         return {name: np.asarray(raw[name]) for name in self.heads_}
 
     def predict(self, X: Any) -> Any:
