@@ -700,3 +700,27 @@ def test_cached_interval_posterior_is_saved(reg_spec, regression_data, tmp_path,
     assert not hasattr(loaded, "_fit_data")  # the training data is never saved
     pd.testing.assert_frame_equal(kerasnip.predict_table(loaded, X, type="pred_int", seed=1),
                                   expected)
+
+
+def test_block_default_that_is_not_data_loads_as_none(regression_data, tmp_path, monkeypatch):
+    from tests.blocks import input_block, linear_output
+
+    def activated(model, activation=keras.activations.relu):
+        model.add(keras.layers.Activation(activation))
+        return model
+
+    spec = kerasnip.create_keras_sequential_spec(
+        "persist_callable_default",
+        {"input": input_block, "act": activated, "output": linear_output}, "regression")
+    try:
+        X, y = regression_data
+        est = spec(fit_epochs=1, random_state=0).fit(X, y)
+        with pytest.warns(UserWarning, match="not data"):
+            est.save(tmp_path / "m.kerasnip")
+    finally:
+        kerasnip.remove_keras_spec("persist_callable_default")
+    monkeypatch.setattr(spec_module, "_CLASSES_BY_TOKEN", {})
+    loaded = kerasnip.load(tmp_path / "m.kerasnip")
+    assert loaded.get_params()["act_activation"] is None
+    assert repr(loaded) == "persist_callable_default(fit_epochs=1, random_state=0)"
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))

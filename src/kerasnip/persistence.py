@@ -451,6 +451,7 @@ def _spec_to_data(spec: Any) -> dict[str, Any]:
                 f"Block {name!r} has defaults that are not data ({dropped}); the loaded "
                 "estimator shows None for them.", UserWarning, stacklevel=4,
             )
+            defaults.update(dict.fromkeys(dropped))
         blocks.append({
             "name": name,
             "function": path,
