@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
@@ -85,9 +86,14 @@ def check_names(given: list[Any], expected: tuple[str, ...], what: str, where: s
     )
 
 
+def is_named_collection(value: Any) -> bool:
+    """Whether ``value`` is a dict of entries (scipy's DOK matrix is a dict, but not one)."""
+    return isinstance(value, Mapping) and not sparse.issparse(value)
+
+
 def _entries(value: Any, where: str) -> dict[Any, Any]:
     """The named entries of a dict or a DataFrame (array-valued columns stacked)."""
-    if isinstance(value, Mapping):
+    if is_named_collection(value):
         return dict(value)
     if isinstance(value, pd.DataFrame):
         return {
@@ -138,7 +144,7 @@ def split_inputs(X: Any, names: tuple[str, ...]) -> dict[str, np.ndarray]:
 
 def single_entry(value: Any, name: str, what: str, where: str) -> Any:
     """Unwrap ``{name: value}`` given to a one-input (or one-output) model."""
-    if not isinstance(value, Mapping):
+    if not is_named_collection(value):
         return value
     check_names(list(value), (name,), what, where)
     return value[name]
@@ -163,7 +169,7 @@ def split_targets(y: Any, names: tuple[str, ...]) -> dict[str, Any]:
         In ``names`` order (Series keep their dtype, so categoricals keep
         their level order).
     """
-    if not isinstance(y, (Mapping, pd.DataFrame)):
+    if not (is_named_collection(y) or isinstance(y, pd.DataFrame)):
         raise ValueError(
             f"This model has {len(names)} outputs {list(names)}; pass y as a DataFrame or a "
             f"dict with one column per output block, got {type(y).__name__}."
