@@ -246,6 +246,7 @@ def reinitialize(estimator: Any) -> bool:
     """
     if not config.model_reuse_enabled():
         return False
+    config.model_reuse_pool_size()  # a bad setting fails every fit, not just some
     key = configuration_key(estimator)
     with _lock:
         _promote_pending()
@@ -302,9 +303,9 @@ def adopt(estimator: Any) -> None:
         internal=None,  # counted at the first fit (see _tracked)
         layout=_layout(model),
         trainable=[layer.trainable for layer in model._flatten_layers()],
-        optimizer_values=[np.array(v) for v in optimizer.variables],
+        optimizer_values=_values(optimizer.variables),
         initial_seed=estimator.seed_,
-        initial_values=[np.array(v) for v in model.variables],
+        initial_values=_values(model.variables),
     )
     del model, optimizer
     with _lock:
@@ -465,6 +466,11 @@ def clear_session() -> None:
 # --------------------------------------------------------------------------- resetting
 
 
+def _values(variables: list[Any]) -> list[np.ndarray]:
+    # Copies: JAX donates the variables' buffers to the training step.
+    return [np.array(v.numpy(), copy=True) for v in variables]
+
+
 def _layout(model: Any) -> list[tuple[tuple[int, ...], str]]:
     return [(tuple(v.shape), str(v.dtype)) for v in model.variables]
 
@@ -483,7 +489,7 @@ def _reset(entry: _Entry, estimator: Any) -> bool:
             fresh = estimator.build_model()
         if not fresh.built or _layout(fresh) != entry.layout:
             return False
-        values = [np.array(v) for v in fresh.variables]
+        values = _values(fresh.variables)
         del fresh
         entry.initial_seed, entry.initial_values = seed, values
     for variable, value in zip(model.variables, values, strict=True):
