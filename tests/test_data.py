@@ -127,8 +127,7 @@ def test_non_finite_inside_an_array_column(image_spec, images):
 def test_wrong_feature_count_at_predict(clf_spec, digits):
     X, y = digits
     est = clf_spec(fit_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match=r"per-sample shape \(60,\).*fitted on per-sample "
-                                         r"shape \(64,\).*same columns"):
+    with pytest.raises(ValueError, match=r"X has 60 features, but test_clf is expecting 64"):
         est.predict(X[:, :60])
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
         est.predict(X[0])

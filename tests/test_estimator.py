@@ -151,7 +151,7 @@ def test_unseen_labels_at_score(clf_spec, digits):
 
 def test_single_class_y(clf_spec, digits):
     X, _ = digits
-    with pytest.raises(ValueError, match=r"single class \(\[7\]\).*at least two classes"):
+    with pytest.raises(ValueError, match=r"only one class \(\[7\]\).*at least two classes"):
         clf_spec(fit_epochs=1).fit(X, np.full(len(X), 7))
 
 

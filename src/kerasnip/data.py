@@ -59,9 +59,15 @@ def check_sample_shape(X: Any, input_shape: tuple[int, ...]) -> None:
     Lower ranks and ragged input are left to scikit-learn's validation, whose
     messages for those cases say what to do.
     """
-    try:
-        shape = np.shape(X)
-    except ValueError:
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        try:
+            shape = np.asarray(X).shape
+        except ValueError:  # ragged
+            return
+    # Tabular data in and out: scikit-learn's "X has 3 features, but ... is
+    # expecting 4" is the message users and its checks expect.
+    if len(shape) == 2 and len(input_shape) == 1:
         return
     if len(shape) >= 2 and tuple(shape[1:]) != tuple(input_shape):
         raise ValueError(
@@ -100,7 +106,7 @@ class ClassEncoder:
             self.indices(values)  # every label of y must be among the given classes
         if len(self.classes) < 2:
             raise ValueError(
-                f"y has a single class ({self.classes.tolist()}); classification needs at "
+                f"y has only one class ({self.classes.tolist()}); classification needs at "
                 "least two classes. Check the labels, or use a regression spec."
             )
         return self
@@ -202,9 +208,10 @@ def regression_targets(y: Any) -> np.ndarray:
     """Validate a numeric target (1-D or ``(n, k)``) and cast it to float32."""
     if isinstance(y, (pd.DataFrame, pd.Series)):
         y = y.to_numpy()
-    if np.ndim(y) > 2:
+    y = np.asarray(y)
+    if y.ndim > 2:
         raise ValueError(
-            f"y must be 1-D or 2-D for regression, got shape {np.shape(y)}; give one row "
+            f"y must be 1-D or 2-D for regression, got shape {y.shape}; give one row "
             "per sample and one column per output."
         )
     y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=True,

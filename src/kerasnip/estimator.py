@@ -220,6 +220,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         -------
         self
         """
+        self._require_y(y)
         self._validate_params()
         self.seed_ = self._draw_seed()
         X = self._prepare_features(X, reset=True)
@@ -248,6 +249,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         -------
         self
         """
+        self._require_y(y)
         first_call = not hasattr(self, "model_")
         if first_call:
             self._validate_params()
@@ -259,6 +261,13 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             self.initialize(X)
         sample_weight = self._sample_weight(sample_weight, X)
         return self.fit_loop(X, self._encode_targets(y), sample_weight, epochs=1)
+
+    def _require_y(self, y: Any) -> None:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None. "
+                "Pass the labels (classification) or targets (regression) to fit."
+            )
 
     def initialize(self, X: Any) -> KerasEstimator:
         """Re-initialise a reusable compiled model, or build and compile a fresh one.
