@@ -65,6 +65,7 @@ def test_history_columns_are_ordered_loss_metrics_then_validation(clf):
     assert est.history_.loc[0, "loss"] != -1.0
 
 
+@pytest.mark.smoke
 def test_keras_evaluate_matches_a_direct_computation(reg):
     est, X, y = reg
     scores = kerasnip.keras_evaluate(est, X, y)
@@ -167,6 +168,7 @@ def test_class_table(clf):
     pd.testing.assert_frame_equal(kerasnip.predict_table(est, X, type="class"), table)
 
 
+@pytest.mark.smoke
 def test_prob_table_has_one_column_per_class_in_classes_order(clf):
     est, X, _ = clf
     table = kerasnip.predict_table(est, X, type="prob")

@@ -63,6 +63,7 @@ def without_live_classes(monkeypatch):
 # --------------------------------------------------------------------------- same process
 
 
+@pytest.mark.smoke
 def test_save_load_same_process_keeps_everything(fitted_clf, tmp_path):
     est, X, _ = fitted_clf
     path = tmp_path / "clf.kerasnip"
@@ -203,6 +204,7 @@ def test_fitted_attribute_that_is_not_data_is_an_error(fitted_reg, tmp_path):
     assert not (tmp_path / "m.kerasnip").exists()
 
 
+@pytest.mark.smoke
 def test_loaded_estimator_refits_when_blocks_import(fitted_reg, tmp_path, without_live_classes):
     est, X, y = fitted_reg
     est.save(tmp_path / "m.kerasnip")
