@@ -21,6 +21,7 @@ from kerasnip.intervals import (  # noqa: E402
     fit_laplace,
     predictive_draws,
 )
+from kerasnip.multi_io import head_scorer, output_view  # noqa: E402
 from kerasnip.persistence import BlockImportError, LoadError, load  # noqa: E402
 from kerasnip.plotting import MissingDependencyError, plot_history, plot_model  # noqa: E402
 from kerasnip.registry import (  # noqa: E402
@@ -106,6 +107,7 @@ __all__ = [
     "grid_random",
     "grid_regular",
     "grid_space_filling",
+    "head_scorer",
     "hidden_units",
     "inform_errors",
     "inp_spec",
@@ -116,6 +118,7 @@ __all__ = [
     "model_exists",
     "num_terms",
     "optimizer_function",
+    "output_view",
     "plot_history",
     "plot_model",
     "predict_table",
