@@ -372,3 +372,27 @@ def test_vector_valued_head_in_a_multi_output_model():
 def test_model_is_a_keras_functional_model(fitted_two_head):
     assert isinstance(fitted_two_head.model_, keras.Model)
     assert set(fitted_two_head.model_.output) == {"digit", "ink"}
+
+
+def test_output_view_is_a_single_output_estimator(fitted_two_head):
+    from sklearn.base import is_classifier, is_regressor
+
+    X, y = two_head_data()
+    digit = kerasnip.output_view(fitted_two_head, "digit")
+    ink = kerasnip.output_view(fitted_two_head, "ink")
+    assert is_classifier(digit) and is_regressor(ink)
+    assert digit.classes_.tolist() == [0, 1, 2]
+    predicted = fitted_two_head.predict(X)
+    np.testing.assert_array_equal(digit.predict(X), predicted["digit"])
+    assert digit.predict_proba(X).shape == (len(X), 3)
+    assert ink.score(X, y["ink"]) == pytest.approx(
+        fitted_two_head.heads_["ink"].score(y["ink"], predicted["ink"]))
+    with pytest.raises(ValueError, match=r"Unknown output 'inks'\. Did you mean 'ink'"):
+        kerasnip.output_view(fitted_two_head, "inks")
+
+
+def test_compile_keras_grid_builds_functional_configurations(two_input):
+    X, y = two_input_data()
+    grid = pd.DataFrame({"conv_filters": [2, 4], "num_dense": [0, 2]})
+    compiled = kerasnip.compile_keras_grid(two_input(fit_epochs=1), grid, X, y)
+    assert len(kerasnip.extract_valid_grid(compiled)) == 2

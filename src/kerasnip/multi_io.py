@@ -315,7 +315,7 @@ class Head:
         if self.kind == "classification":
             return float(accuracy_score(np.asarray(target), predicted,
                                         sample_weight=sample_weight))
-        return float(r2_score(data.regression_targets(target), predicted,
+        return float(r2_score(np.asarray(target, dtype=np.float64), predicted,
                               sample_weight=sample_weight))
 
 
