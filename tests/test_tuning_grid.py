@@ -195,9 +195,6 @@ def test_training_settings_tune_alongside_architecture(clf_spec, digits):
 
 def test_epochs_trick_trains_once_and_equals_separate_fits(clf_spec, digits, monkeypatch):
     X, y = digits
-    # Compare against fresh builds only: reusing compiled models between fits
-    # has its own equality test (test_reuse.py) and is kept out of this one.
-    monkeypatch.setenv("KERASNIP_REUSE", "0")
     spec = clf_spec(hidden_units=6, hidden_rate=0.2, fit_epochs=tune(), fit_batch_size=16,
                     random_state=3)
     calls = []

@@ -65,13 +65,29 @@ def seeded(seed: int | None) -> Iterator[None]:
     py_state, np_state = random.getstate(), np.random.get_state()
     torch_state = None if torch is None else torch.random.get_rng_state()
     keras.utils.set_random_seed(seed)
+    # Keras draws the seeds of unseeded initializers from Python's global
+    # ``random``, which other threads may use meanwhile (a Dask worker's event
+    # loop does): a private stream, equal to the global one just seeded, makes
+    # the draws depend on the seed alone.
+    keras_random = _swap_keras_python_random(random.Random(seed))
     try:
         yield
     finally:
+        _swap_keras_python_random(keras_random)
         random.setstate(py_state)
         np.random.set_state(np_state)
         if torch is not None:
             torch.random.set_rng_state(torch_state)
+
+
+def _swap_keras_python_random(replacement: Any) -> Any:
+    """Set the ``random`` module Keras draws default seeds from; return the previous one."""
+    from keras.src.random import seed_generator
+
+    previous = getattr(seed_generator, "python_random", None)
+    if previous is not None and replacement is not None:
+        seed_generator.python_random = replacement
+    return previous
 
 
 def _torch_if_backend() -> Any:

@@ -561,6 +561,9 @@ class _Store:
                     "(other spec, grid, folds, metrics or data). Use a new folder, or delete "
                     "this one to start over."
                 )
+            # Half-written files of a killed run; their fits are redone.
+            for stale in (self.folder / "fits").glob(".tmp-*"):
+                stale.unlink(missing_ok=True)
             return
         if self.folder.exists() and any(self.folder.iterdir()):
             raise ValueError(

@@ -1,0 +1,191 @@
+"""tune_grid across processes: loky with blocks in __main__, Dask, and kill-and-resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import kerasnip
+from kerasnip import tune
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Shared by the scripts below: 80 digits, a 2-fold search over tiny 1-epoch models.
+SCRIPT_DATA = """
+import sys
+import pandas as pd
+from sklearn.datasets import load_digits
+
+import kerasnip
+
+X, y = load_digits(n_class=4, return_X_y=True)
+X, y = (X[:80] / 16.0).astype("float32"), y[:80]
+"""
+
+
+def _run(script: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(script), *args], cwd=ROOT, capture_output=True, text=True,
+        timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def _write(path: Path, body: str) -> Path:
+    path.write_text(SCRIPT_DATA + textwrap.dedent(body))
+    return path
+
+
+# --------------------------------------------------------------------------- loky
+
+
+def test_loky_with_blocks_in_main_matches_a_sequential_run(tmp_path):
+    script = _write(tmp_path / "loky_main.py", """
+        def input_block(model, input_shape):
+            import keras
+            return keras.Sequential([keras.Input(shape=input_shape)])
+
+        def hidden_block(model, units=8):
+            import keras
+            model.add(keras.layers.Dense(units, activation="relu"))
+            return model
+
+        def output_block(model, num_classes):
+            import keras
+            model.add(keras.layers.Dense(num_classes, activation="softmax"))
+            return model
+
+        if __name__ == "__main__":
+            mlp = kerasnip.create_keras_sequential_spec(
+                "main_mlp", {"input": input_block, "hidden": hidden_block,
+                             "output": output_block}, "classification")
+            spec = mlp(hidden_units=kerasnip.tune(), fit_epochs=1, fit_batch_size=16,
+                       random_state=0)
+            grid = pd.DataFrame({"hidden_units": [4, 6, 8]})
+            save_dir = sys.argv[1]
+            two = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, n_jobs=2,
+                                     save_pred=True, save_dir=save_dir)
+            one = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, n_jobs=1,
+                                     save_pred=True)
+            assert two.collect_errors().empty, two.collect_errors()["error"].tolist()
+            pd.testing.assert_frame_equal(one.collect_metrics(), two.collect_metrics())
+            pd.testing.assert_frame_equal(one.collect_predictions(),
+                                          two.collect_predictions())
+            print("identical", len(two.collect_metrics()))
+    """)
+    save_dir = tmp_path / "saved"
+    done = _run(script, str(save_dir))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "identical 3" in done.stdout
+    # The workers wrote each (configuration, fold) themselves.
+    assert len(list((save_dir / "fits").glob("*.pkl"))) == 3 * 2
+
+
+# --------------------------------------------------------------------------- dask
+
+
+def test_dask_backend_matches_a_sequential_run(clf_spec, digits, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    distributed = pytest.importorskip("distributed")
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), fit_epochs=1, fit_batch_size=16, random_state=0)
+    grid = pd.DataFrame({"hidden_units": [4, 8]})
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 host="127.0.0.1", dashboard_address=None) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_backend("dask"),
+    ):
+        on_dask = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, save_pred=True,
+                                     save_dir=tmp_path / "dask")
+    here = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, save_pred=True)
+    assert on_dask.collect_errors().empty
+    pd.testing.assert_frame_equal(on_dask.collect_metrics(), here.collect_metrics())
+    pd.testing.assert_frame_equal(on_dask.collect_predictions(), here.collect_predictions())
+    assert len(list((tmp_path / "dask" / "fits").glob("*.pkl"))) == 2 * 2
+
+
+# --------------------------------------------------------------------------- kill and resume
+
+RESUMABLE = """
+    from tests.blocks import CLASSIFIER_BLOCKS
+
+    mlp = kerasnip.create_keras_sequential_spec("resume_mlp", CLASSIFIER_BLOCKS,
+                                                "classification")
+    spec = mlp(hidden_units=kerasnip.tune(), fit_epochs=1, fit_batch_size=16, random_state=0)
+    grid = pd.DataFrame({"hidden_units": [2, 3, 4, 5, 6]})
+    res = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, save_dir=sys.argv[1],
+                             save_pred=True, progress=False)
+    res.collect_predictions().to_pickle(sys.argv[2])
+    res.collect_metrics().to_pickle(sys.argv[3])
+    print("resumed", res.n_resumed)
+"""
+
+
+def test_a_killed_run_resumes_without_refitting_and_matches(tmp_path):
+    script = _write(tmp_path / "resumable.py", RESUMABLE)
+    total = 5 * 2
+
+    # The reference: one uninterrupted run.
+    reference = _run(script, str(tmp_path / "full"), str(tmp_path / "full_pred.pkl"),
+                     str(tmp_path / "full_metrics.pkl"))
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    assert "resumed 0" in reference.stdout
+
+    # A run killed (SIGKILL, no clean-up) after a few fits were saved.
+    save_dir = tmp_path / "killed"
+    fits = save_dir / "fits"
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(save_dir), str(tmp_path / "unused1.pkl"),
+         str(tmp_path / "unused2.pkl")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if fits.exists() and len(list(fits.glob("*.pkl"))) >= 3:
+            break
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    saved = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in fits.glob("*.pkl")}
+    assert 3 <= len(saved) < total, f"kill came too late: {len(saved)} of {total} saved"
+
+    # The rerun reads the saved fits back, fits only the rest, and matches.
+    resumed = _run(script, str(save_dir), str(tmp_path / "resumed_pred.pkl"),
+                   str(tmp_path / "resumed_metrics.pkl"))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resumed {len(saved)}" in resumed.stdout
+    for path, stamp in saved.items():
+        assert (path.stat().st_ino, path.stat().st_mtime_ns) == stamp  # not rewritten
+    assert len(list(fits.glob("*.pkl"))) == total
+    assert not list(fits.glob(".tmp-*"))
+    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "resumed_metrics.pkl"),
+                                  pd.read_pickle(tmp_path / "full_metrics.pkl"))
+    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "resumed_pred.pkl"),
+                                  pd.read_pickle(tmp_path / "full_pred.pkl"))
+
+
+def test_a_save_dir_of_another_run_is_refused(clf_spec, digits, tmp_path):
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), fit_epochs=1, random_state=0)
+    kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [4]}),
+                       save_dir=tmp_path / "run")
+    again = kerasnip.tune_grid(spec, X, y, resamples=2,
+                               grid=pd.DataFrame({"hidden_units": [4]}), save_dir=tmp_path / "run")
+    assert again.n_resumed == 2
+    with pytest.raises(ValueError, match="different tune_grid run"):
+        kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [5]}),
+                           save_dir=tmp_path / "run")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty but has no manifest"):
+        kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [4]}),
+                           save_dir=tmp_path / "other")
