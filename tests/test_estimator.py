@@ -346,6 +346,7 @@ def test_validation_data_is_prepared_like_training_data(clf_spec, digits):
 # --------------------------------------------------------------------------- randomness
 
 
+@pytest.mark.smoke
 def test_same_seed_same_predictions_different_seed_different(clf_spec, digits):
     X, y = digits
     params = dict(hidden_rate=0.3, fit_epochs=2, fit_batch_size=16,
@@ -359,6 +360,7 @@ def test_same_seed_same_predictions_different_seed_different(clf_spec, digits):
     assert not np.allclose(first, other)
 
 
+@pytest.mark.smoke
 def test_seeded_fit_leaves_global_random_state_alone(clf_spec, digits):
     X, y = digits
     random.seed(123)
