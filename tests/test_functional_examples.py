@@ -320,3 +320,61 @@ def test_tune_grid_two_inputs_and_two_heads(two_input_cnn, two_headed):
     metrics = res.collect_metrics()
     assert set(metrics[".metric"]) == {"digit_accuracy", "ink_r2"}
     assert np.isfinite(metrics["mean"]).all()
+
+
+def test_parallel_tune_grid_with_blocks_in_main(tmp_path):
+    script = tmp_path / "forked_parallel.py"
+    script.write_text(textwrap.dedent(
+        """
+        import kerasnip, keras, numpy as np, pandas as pd
+
+        def input_block(input_shape):
+            return keras.Input(shape=input_shape)
+
+        def path_block(tensor, units=16):
+            return keras.layers.Dense(units, activation="relu")(tensor)
+
+        def concat_block(input_a, input_b):
+            return keras.layers.Concatenate()([input_a, input_b])
+
+        def output_block(tensor):
+            return keras.layers.Dense(1)(tensor)
+
+        if __name__ == "__main__":
+            spec = kerasnip.create_keras_functional_spec("forked_parallel", {
+                "main_input": input_block,
+                "path_a": kerasnip.inp_spec(path_block, "main_input"),
+                "path_b": kerasnip.inp_spec(path_block, "main_input"),
+                "concatenated": kerasnip.inp_spec(concat_block,
+                                                  {"input_a": "path_a", "input_b": "path_b"}),
+                "output": kerasnip.inp_spec(output_block, "concatenated"),
+            }, "regression")
+            rng = np.random.default_rng(0)
+            X = rng.normal(size=(40, 4)).astype("float32")
+            y = X.sum(1)
+            tuned = spec(path_a_units=kerasnip.tune(), num_path_b=kerasnip.tune(),
+                         fit_epochs=2, random_state=0)
+            grid = pd.DataFrame({"path_a_units": [2, 8], "num_path_b": [0, 2]})
+            runs = [kerasnip.tune_grid(tuned, X, y, resamples=2, grid=grid, n_jobs=jobs,
+                                       progress=False).collect_metrics()["mean"]
+                    for jobs in (2, None)]
+            print(len(runs[0]), bool(np.isfinite(runs[0]).all()), np.allclose(*runs))
+        """))
+    out = _run(f"import runpy; runpy.run_path({str(script)!r}, run_name='__main__')")
+    assert out.split() == ["2", "True", "True"]
+
+
+def test_randomized_search_over_widths_and_repeats(forked_mlp):
+    from sklearn.model_selection import RandomizedSearchCV
+
+    X, y = fork_join_data()
+    spec = forked_mlp(path_b_units=kerasnip.tune(), num_path_a=kerasnip.tune(), fit_epochs=1,
+                      random_state=0)
+    params = kerasnip.extract_parameter_set(spec).update(
+        path_b_units=kerasnip.hidden_units((2, 8)), num_path_a=kerasnip.num_terms((0, 2)))
+    search = RandomizedSearchCV(spec, params.to_distributions(), n_iter=3, cv=KFold(2),
+                                random_state=0).fit(X, y)
+    tried = search.cv_results_["params"]
+    assert len(tried) == 3
+    assert all(2 <= p["path_b_units"] <= 8 and 0 <= p["num_path_a"] <= 2 for p in tried)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
