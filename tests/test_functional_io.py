@@ -396,3 +396,18 @@ def test_compile_keras_grid_builds_functional_configurations(two_input):
     grid = pd.DataFrame({"conv_filters": [2, 4], "num_dense": [0, 2]})
     compiled = kerasnip.compile_keras_grid(two_input(fit_epochs=1), grid, X, y)
     assert len(kerasnip.extract_valid_grid(compiled)) == 2
+
+
+def test_binary_sigmoid_head_among_several():
+    blocks = {**TWO_HEAD_BLOCKS, "ink": inp_spec(sigmoid_output, "trunk")}
+    spec = _create(blocks, "classification")
+    X, y = two_head_data()
+    inky = y["ink"].to_numpy() > 0
+    est = spec(fit_epochs=1).fit(X, {"digit": y["digit"], "ink": inky})
+    assert est.heads_["ink"].target_format == "binary"
+    assert "ink_accuracy" in est.history_.columns  # binary cross-entropy with its accuracy
+    proba = est.predict_proba(X)
+    assert proba["ink"].shape == (len(X), 2)
+    assert set(est.predict(X)["ink"]) <= {True, False}
+    assert head_prediction_table(est, X, type="prob").columns.tolist()[-2:] == [
+        ".pred_ink_False", ".pred_ink_True"]

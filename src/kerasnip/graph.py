@@ -160,7 +160,7 @@ def inspect_functional_blocks(blocks: Mapping[str, Callable[..., Any]]) -> dict[
             f"downstream block, remove them, or (for several outputs) drop the block named "
             f"{OUTPUT_BLOCK!r} so that every block feeding nothing becomes an output.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=3,  # the user's create_keras_functional_spec call
         )
     return infos
 
