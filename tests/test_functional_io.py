@@ -247,6 +247,7 @@ def test_integer_head_follows_the_spec_mode():
     est = spec(fit_epochs=1).fit(X, {"count": y["digit"].to_numpy(), "ink": y["ink"]})
     assert est.heads_["count"].kind == "regression"
     assert not hasattr(est, "predict_proba")
+    assert not hasattr(est, "classes_")
     assert est.predict(X)["count"].dtype.kind == "f"
 
 

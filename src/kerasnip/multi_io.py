@@ -363,7 +363,7 @@ class FunctionalEstimator:
 
     Fitted attributes of a multi-output model: ``heads_`` (output block ->
     :class:`Head`) and ``classes_`` (output block -> classes, for its
-    classification heads). Of a multi-input model: ``input_shape_`` (input
+    classification heads; a regressor without such heads has none). Of a multi-input model: ``input_shape_`` (input
     block -> per-sample shape) and ``n_features_in_`` (number of inputs).
     """
 
@@ -428,9 +428,10 @@ class FunctionalEstimator:
             name: Head.learn(name, target, mode, classes.get(name))
             for name, target in split_targets(y, graph.outputs).items()
         }
-        self.classes_ = {
-            name: head.classes for name, head in self.heads_.items() if head.encoder is not None
-        }
+        classes_ = {name: head.classes for name, head in self.heads_.items()
+                    if head.encoder is not None}
+        if classes_ or isinstance(self, ClassifierMixin):
+            self.classes_ = classes_
         return None
 
     def _encode_targets(self, y: Any) -> Any:
