@@ -363,8 +363,9 @@ class FunctionalEstimator:
 
     Fitted attributes of a multi-output model: ``heads_`` (output block ->
     :class:`Head`) and ``classes_`` (output block -> classes, for its
-    classification heads; a regressor without such heads has none). Of a multi-input model: ``input_shape_`` (input
-    block -> per-sample shape) and ``n_features_in_`` (number of inputs).
+    classification heads; a regressor without such heads has none). Of a
+    multi-input model: ``input_shape_`` (input block -> per-sample shape) and
+    ``n_features_in_`` (number of inputs).
     """
 
     def _graph(self) -> Graph:
