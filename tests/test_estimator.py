@@ -444,6 +444,19 @@ def test_num_block_must_be_a_non_negative_int(clf_spec, digits, bad):
         clf_spec(num_hidden=bad).fit(X, y)
 
 
+@pytest.mark.parametrize(("param", "value", "message"), [
+    ("fit_epochs", "3", "fit_epochs must be a non-negative integer"),
+    ("fit_epochs", -1, "fit_epochs must be a non-negative integer"),
+    ("fit_batch_size", 0, "fit_batch_size must be a positive integer"),
+    ("fit_batch_size", 8.0, "fit_batch_size must be a positive integer"),
+    ("fit_validation_split", 1.5, r"fraction in \[0, 1\)"),
+])
+def test_mistyped_fit_numbers(clf_spec, digits, param, value, message):
+    X, y = digits
+    with pytest.raises(ValueError, match=message):
+        clf_spec(**{param: value}).fit(X, y)
+
+
 def test_num_block_accepts_numpy_ints(clf_spec, digits):
     X, y = digits
     est = clf_spec(num_hidden=np.int64(2), fit_epochs=1).fit(X, y)

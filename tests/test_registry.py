@@ -32,6 +32,13 @@ def test_unknown_names_list_close_matches(clf_spec, digits, param, value, messag
         clf_spec(fit_epochs=1, **{param: value}).fit(X, y)
 
 
+def test_a_single_metric_name_needs_no_list(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(compile_metrics="auc", fit_epochs=1).fit(X, y)
+    assert "auc" in est.history_.columns
+    assert registry.resolve_metrics({"out": "mae"}) == {"out": ["mae"]}
+
+
 def test_optimizer_names_are_case_insensitive():
     assert isinstance(registry.resolve_optimizer("RMSprop", None), keras.optimizers.RMSprop)
     assert isinstance(registry.resolve_optimizer("AdamW", 0.1), keras.optimizers.AdamW)

@@ -100,6 +100,27 @@ def _torch_if_backend() -> Any:
     return torch
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _check_fit_numbers(params: dict[str, Any]) -> None:
+    """Catch mistyped epochs, batch sizes and split fractions before Keras's opaque errors."""
+    epochs, batch_size = params.get("fit_epochs"), params.get("fit_batch_size")
+    split = params.get("fit_validation_split")
+    if epochs is not None and not (_is_int(epochs) and epochs >= 0):
+        raise ValueError(f"fit_epochs must be a non-negative integer, got {epochs!r}.")
+    if batch_size is not None and not (_is_int(batch_size) and batch_size > 0):
+        raise ValueError(f"fit_batch_size must be a positive integer, got {batch_size!r}.")
+    if split is not None and not (
+        isinstance(split, Real) and not isinstance(split, bool) and 0 <= split < 1
+    ):
+        raise ValueError(
+            f"fit_validation_split must be a fraction in [0, 1) of the rows to hold out, "
+            f"got {split!r}."
+        )
+
+
 def _fresh_callbacks(callbacks: Any) -> list[Any]:
     """Deep copies of ``fit_callbacks``, so no state (best weights, wait counters,
     the attached model) carries over from one fit, or one clone, to the next."""
@@ -194,6 +215,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             not isinstance(params["learn_rate"], Real) or params["learn_rate"] <= 0
         ):
             raise ValueError(f"learn_rate must be a positive number, got {params['learn_rate']!r}.")
+        _check_fit_numbers(params)
 
     def _draw_seed(self) -> int | None:
         """The integer seed for one fit (``None`` when ``random_state`` is unset).

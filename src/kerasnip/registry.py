@@ -204,7 +204,9 @@ def resolve_metrics(metrics: Any) -> Any:
     if isinstance(metrics, (list, tuple)):
         return [resolve_metrics(m) if isinstance(m, (list, tuple, dict)) else _metric(m)
                 for m in metrics]
-    return _metric(metrics)
+    # compile() wants a list at the top level; ``compile_metrics="accuracy"`` is
+    # too natural (and too common in grids) to reject.
+    return [_metric(metrics)]
 
 
 def _metric(metric: Any) -> Any:
