@@ -184,6 +184,18 @@ def test_class_encoder_round_trip_and_formats():
     assert binary.encode([True, False], "binary").tolist() == [[1.0], [0.0]]
 
 
+@pytest.mark.parametrize("wrap", [
+    pytest.param(lambda c: c, id="Categorical"),
+    pytest.param(pd.Series, id="Series"),
+    pytest.param(lambda c: pd.DataFrame({"label": c}), id="DataFrame"),
+])
+def test_class_encoder_keeps_category_order(wrap):
+    labels = pd.Categorical(["lo", "hi", "mid", "hi"], categories=["lo", "mid", "hi", "none"])
+    enc = ClassEncoder().fit(wrap(labels))
+    assert enc.classes.tolist() == ["lo", "mid", "hi"]
+    assert enc.encode(wrap(labels), "integer").tolist() == [0, 2, 1, 2]
+
+
 def test_class_encoder_lookup_does_not_need_orderable_labels():
     enc = ClassEncoder().fit(np.array([3, 1, 2]))
     # labels of another type are unseen, not a numpy comparison error

@@ -91,11 +91,14 @@ class ClassEncoder:
 
     def fit(self, y: Any) -> ClassEncoder:
         """Learn the classes from ``y`` (categoricals keep their level order)."""
+        if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+            y = y.iloc[:, 0]
         values = self.labels(y)
         if self.classes is None:
-            if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
+            dtype = getattr(y, "dtype", None)
+            if isinstance(dtype, pd.CategoricalDtype):  # a Series or a bare Categorical
                 present = set(pd.unique(values))
-                self.classes = np.asarray([c for c in y.cat.categories if c in present])
+                self.classes = np.asarray([c for c in dtype.categories if c in present])
             else:
                 self.classes = np.unique(values)
         else:
