@@ -95,3 +95,7 @@ def fork_join_data(n=40, seed=0):
     X = rng.normal(size=(n, 5)).astype("float32")
     y = X @ np.array([1.0, -2.0, 0.5, 0.0, 1.5], dtype="float32") + 0.1 * rng.normal(size=n)
     return X, y.astype("float32")
+
+
+def add_block(input_a, input_b):
+    return keras.layers.Add()([input_a, input_b])

@@ -3,7 +3,14 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import kerasnip
-from tests.functional_blocks import input_block, path_block, regression_output, softmax_output
+from tests.functional_blocks import (
+    add_block,
+    concat_block,
+    input_block,
+    path_block,
+    regression_output,
+    softmax_output,
+)
 
 # A fork-join graph, so the checks exercise the functional build (a branch and a merge),
 # not a chain that a sequential spec could express.
@@ -13,9 +20,7 @@ _CLASSIFIER = kerasnip.create_keras_functional_spec(
         "main_input": input_block,
         "left": kerasnip.inp_spec(path_block, "main_input"),
         "right": kerasnip.inp_spec(path_block, "main_input"),
-        "joined": kerasnip.inp_spec(
-            lambda a, b: __import__("keras").layers.Concatenate()([a, b]),
-            {"a": "left", "b": "right"}),
+        "joined": kerasnip.inp_spec(concat_block, {"input_a": "left", "input_b": "right"}),
         "output": kerasnip.inp_spec(softmax_output, "joined"),
     },
     "classification",
@@ -26,8 +31,7 @@ _REGRESSOR = kerasnip.create_keras_functional_spec(
         "main_input": input_block,
         "left": kerasnip.inp_spec(path_block, "main_input"),
         "right": kerasnip.inp_spec(path_block, "main_input"),
-        "joined": kerasnip.inp_spec(
-            lambda a, b: __import__("keras").layers.Add()([a, b]), {"a": "left", "b": "right"}),
+        "joined": kerasnip.inp_spec(add_block, {"input_a": "left", "input_b": "right"}),
         "output": kerasnip.inp_spec(regression_output, "joined"),
     },
     "regression",
@@ -38,18 +42,10 @@ SAMPLE_WEIGHT_EQUIVALENCE = (
     "a weight of 2 and a repeated row give the same loss, but not the same float32 "
     "arithmetic or minibatches, so predictions agree to about 1e-3, not the check's 1e-7"
 )
-# Shared with sequential specs: these single-input paths run the base estimator's
-# X/y validation unchanged (kerasnip.estimator / kerasnip.data).
-BASE_DATA_HANDLING = "base estimator data validation, shared with sequential specs"
 
 
 def expected_failures(estimator):
-    failures = {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_EQUIVALENCE}
-    failures.update(dict.fromkeys(
-        ["check_n_features_in_after_fitting", "check_requires_y_none",
-         "check_classifier_data_not_an_array", "check_regressor_data_not_an_array",
-         "check_sample_weights_not_an_array", "check_fit2d_1sample"], BASE_DATA_HANDLING))
-    return failures
+    return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_EQUIVALENCE}
 
 
 @parametrize_with_checks(
