@@ -412,3 +412,17 @@ def test_binary_sigmoid_head_among_several():
     assert set(est.predict(X)["ink"]) <= {True, False}
     assert head_prediction_table(est, X, type="prob").columns.tolist()[-2:] == [
         ".pred_ink_False", ".pred_ink_True"]
+
+
+def test_non_input_blocks_see_every_input_shape():
+    seen = []
+
+    def joined(input_a, input_b, input_shape):
+        seen.append(input_shape)
+        return keras.layers.Concatenate()([input_a, keras.layers.Flatten()(input_b)])
+
+    blocks = {**TWO_INPUT_BLOCKS,
+              "joined": inp_spec(joined, {"input_a": "dense", "input_b": "conv"})}
+    X, y = two_input_data()
+    _create(blocks, "classification")(fit_epochs=1).fit(X, y)
+    assert seen == [{"image": (8, 8, 1), "tabular": (3,)}]
