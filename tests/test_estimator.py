@@ -366,11 +366,15 @@ def test_seeded_fit_leaves_global_random_state_alone(clf_spec, digits):
     random.seed(123)
     np.random.seed(123)
     py_state, np_state = random.getstate(), np.random.get_state()
+    torch = pytest.importorskip("torch") if keras.backend.backend() == "torch" else None
+    torch_state = None if torch is None else torch.random.get_rng_state()
     clf_spec(fit_epochs=1, random_state=0).fit(X, y)
     assert random.getstate() == py_state
     after = np.random.get_state()
     assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
     assert after[2:] == np_state[2:]
+    if torch is not None:  # Keras seeds torch's global generator too
+        assert torch.equal(torch.random.get_rng_state(), torch_state)
 
 
 def test_random_state_forms(clf_spec, digits):
