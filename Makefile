@@ -24,8 +24,19 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard src tests bench examples)
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# The tuning benchmark also runs on torch, from its own venv (torch==2.13.0 only:
+# any other torch spec downloads GBs of CUDA).
+TORCH_VENV ?= .venv-torch
+
+$(TORCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install --quiet torch==2.13.0
+	$(TORCH_VENV)/bin/pip install --quiet -e ".[bench]"
+	touch $@
+
+bench: $(STAMP) $(TORCH_VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[bench]"
+	KERASNIP_BENCH_TORCH_PYTHON=$(CURDIR)/$(TORCH_VENV)/bin/python $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) out .jax_cache .pytest_cache
+	rm -rf $(VENV) $(TORCH_VENV) out .jax_cache .pytest_cache

@@ -1,0 +1,151 @@
+"""Benchmark 2: the getting-started tuning workload, kerasnip against its peers.
+
+27 configurations x 3 folds on 100 MNIST rows, 30 epochs, batch 32, Adam,
+accuracy; every contender in its own fresh process, on the same backend in
+one run, with the same stratified folds and without a final refit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import (
+    Context,
+    WorkerError,
+    environment_line,
+    fmt_s,
+    load_average,
+    run_worker,
+    save_json,
+    stats,
+)
+
+TITLE = "Tuning the getting-started grid: tune_grid vs GridSearchCV vs the peers"
+
+
+@dataclass(frozen=True)
+class Contender:
+    key: str
+    label: str
+    task: str
+    kerasnip: bool = False
+    before: bool = False  # kerasnip without compiled-model reuse (see worker)
+    warm: bool = False  # JAX compilation cache filled by the previous (cold) run
+    backends: tuple[str, ...] = ("jax", "torch")
+
+
+CONTENDERS = (
+    Contender("tune_grid", "`kerasnip.tune_grid`", "tune_grid", kerasnip=True),
+    Contender("tune_grid_warm", "`kerasnip.tune_grid`, JAX cache warm", "tune_grid",
+              kerasnip=True, warm=True, backends=("jax",)),
+    Contender("tune_grid_before", "`kerasnip.tune_grid` before reuse (rebuild every fit)",
+              "tune_grid", kerasnip=True, before=True),
+    Contender("gridsearch", "`GridSearchCV` over the kerasnip spec", "gridsearch",
+              kerasnip=True),
+    Contender("scikeras", "SciKeras 0.13 `KerasClassifier` + `GridSearchCV`", "scikeras"),
+    Contender("keras_wrapper", "`keras.wrappers.SKLearnClassifier` + `GridSearchCV`",
+              "keras_wrapper"),
+)
+PEERS = ("scikeras", "keras_wrapper")
+
+
+def measure(ctx: Context, rows: int = 100, grid: int = 27, epochs: int = 30,
+            contenders: tuple[Contender, ...] = CONTENDERS,
+            finalize: bool = False) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Run every contender ``ctx.repeats`` times per backend: backend -> key -> runs."""
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for backend in ctx.backends:
+        per = results.setdefault(backend, {})
+        for repeat in range(ctx.repeats):
+            with tempfile.TemporaryDirectory(prefix="kerasnip-bench-cache-") as cache:
+                for c in contenders:
+                    if backend not in c.backends:
+                        continue
+                    task = {"kind": "tune", "contender": c.task, "rows": rows, "grid": grid,
+                            "epochs": epochs, "before": c.before,
+                            "finalize": finalize and c.key == "tune_grid" and repeat == 0}
+                    env = {"KERASNIP_REUSE": "0" if c.before else "1"}
+                    # The cold tune_grid run fills `cache`; the warm one reads it.
+                    shared = cache if c.key in ("tune_grid", "tune_grid_warm") else None
+                    try:
+                        run = run_worker(ctx, task, backend, env=env, cache=shared)
+                    except WorkerError as exc:
+                        run = {"error": str(exc).splitlines()[0]}
+                        ctx.notes.append(f"{c.label} on {backend} failed: {exc}")
+                    per.setdefault(c.key, []).append(run)
+    return results
+
+
+def _seconds(runs: list[dict[str, Any]]) -> list[float]:
+    return [r["seconds"] for r in runs if "seconds" in r]
+
+
+def run(ctx: Context) -> str:
+    load = load_average()
+    rows, grid, epochs = (100, 9, 5) if ctx.quick else (100, 27, 30)
+    results = measure(ctx, rows, grid, epochs, finalize=True)
+    save_json("tuning", results, ctx.quick)
+    lines = [
+        f"## {TITLE}",
+        "",
+        environment_line(ctx, ctx.backends, load),
+        "",
+        f"The getting-started tuning run: a regular grid of {grid} configurations "
+        "(`num_hidden_1` 1-3, `hidden_1_units` 64-256, `hidden_1_rate` 0.2-0.4), "
+        f"3 stratified folds of {rows} MNIST training rows, {epochs} epochs, batch 32, "
+        "Adam, scored by accuracy, no final refit, one process per contender (so nothing is "
+        "shared between them), the same `StratifiedKFold(3)` splits for everyone. "
+        "The peers get an equivalent build function (same layers, same compile settings). "
+        "*Cold*: an empty JAX compilation cache; *warm*: a second run over the cache the "
+        f"cold run filled. {ctx.repeats} repeat(s); times are min / median. "
+        "`python -m bench tuning`.",
+        "",
+    ]
+    summary = {}
+    for backend, per in results.items():
+        peers = {k: min(_seconds(per[k])) for k in PEERS if _seconds(per.get(k, []))}
+        fastest_peer = min(peers.values()) if peers else None
+        lines += [f"**{backend}**", "",
+                  "| contender | wall time min / median | fastest peer / this | "
+                  "step compilations (train / predict, seconds) | best CV accuracy |",
+                  "|---|---|---|---|---|"]
+        for c in CONTENDERS:
+            runs = per.get(c.key)
+            if not runs:
+                continue
+            seconds = _seconds(runs)
+            if not seconds:
+                lines.append(f"| {c.label} | failed: {runs[0].get('error', '?')} | | | |")
+                continue
+            low, mid = stats(seconds)
+            ratio = f"{fastest_peer / low:.2f}x" if fastest_peer else "n/a"
+            first = next(r for r in runs if "seconds" in r)
+            compiles = first.get("compiles")
+            compiled = "n/a" if compiles is None else (
+                f"{compiles.get('train_step', 0)} / {compiles.get('predict_step', 0)} "
+                f"({first['compile_seconds'].get('train_step', 0):.0f} s / "
+                f"{first['compile_seconds'].get('predict_step', 0):.0f} s)")
+            best = first["best"]
+            lines.append(f"| {c.label} | {fmt_s(low)} / {fmt_s(mid)} | {ratio} | {compiled} | "
+                         f"{best['accuracy']:.3f} |")
+        lines.append("")
+        if fastest_peer and _seconds(per.get("tune_grid", [])):
+            summary[backend] = (min(_seconds(per["tune_grid"])), fastest_peer)
+    for backend, (ours, peer) in summary.items():
+        verdict = "meets" if peer / ours >= 3 else "misses"
+        lines.append(f"- {backend}: `tune_grid` (cold cache) is {peer / ours:.2f}x faster than "
+                     f"the fastest peer ({fmt_s(peer)} vs {fmt_s(ours)}): {verdict} the 3x goal.")
+    if "jax" in summary and len(summary) > 1:
+        best_peer = min(peer for _, peer in summary.values())
+        ours = summary["jax"][0]
+        lines.append(f"- `tune_grid` on JAX ({fmt_s(ours)}) against the fastest peer on any "
+                     f"backend ({fmt_s(best_peer)}): {best_peer / ours:.2f}x.")
+    if "jax" in results and _seconds(results["jax"].get("tune_grid_before", [])):
+        before = min(_seconds(results["jax"]["tune_grid_before"]))
+        after = min(_seconds(results["jax"]["tune_grid"]))
+        lines.append(f"- Before/after compiled-model reuse on JAX: {fmt_s(before)} -> "
+                     f"{fmt_s(after)} ({before / after:.2f}x).")
+    lines += [f"- Note: {note}" for note in ctx.notes]
+    return "\n".join(lines)
