@@ -239,6 +239,53 @@ def write_pictures(ctx: DemoContext) -> None:
         print(f"wrote {path}")
 
 
+TUNING_ROWS = 100
+"""The getting-started tuning run cross-validates on the first 100 training images."""
+
+
+def tune_architecture(ctx: DemoContext) -> None:
+    """Tune the first hidden layer's depth, width and dropout (27 configurations x 3 folds)."""
+    import kerasnip
+
+    options = ctx.options
+    ctx.heading("Tuning the architecture")
+    X, y = ctx.x_train[:TUNING_ROWS], ctx.y_train[:TUNING_ROWS]
+    print(f"x, y = x_train[:{TUNING_ROWS}], y_train[:{TUNING_ROWS}]\n"
+          f"spec = {MODEL_NAME}(num_hidden_1=kerasnip.tune(), hidden_1_units=kerasnip.tune(),\n"
+          "                 hidden_1_rate=kerasnip.tune(), num_hidden_2=0,\n"
+          f"                 fit_epochs={options.epochs}, random_state={options.seed})\n"
+          "params = kerasnip.extract_parameter_set(spec).update(\n"
+          "    num_hidden_1=kerasnip.num_terms((1, 3)),\n"
+          "    hidden_1_units=kerasnip.hidden_units((64, 256)),\n"
+          "    hidden_1_rate=kerasnip.dropout((0.2, 0.4)))\n"
+          "grid = kerasnip.grid_regular(params, levels=3)\n"
+          "res = kerasnip.tune_grid(spec, x, y, resamples=3, grid=grid, metrics=[\"accuracy\"])\n"
+          "res.show_best(\"accuracy\", n=5)\n")
+    spec = ctx.spec(num_hidden_1=kerasnip.tune(), hidden_1_units=kerasnip.tune(),
+                    hidden_1_rate=kerasnip.tune(), num_hidden_2=0,
+                    fit_epochs=options.epochs, random_state=options.seed)
+    params = kerasnip.extract_parameter_set(spec).update(
+        num_hidden_1=kerasnip.num_terms((1, 3)),
+        hidden_1_units=kerasnip.hidden_units((64, 256)),
+        hidden_1_rate=kerasnip.dropout((0.2, 0.4)))
+    grid = kerasnip.grid_regular(params, levels=3)
+    started = time.perf_counter()
+    res = kerasnip.tune_grid(spec, X, y, resamples=3, grid=grid, metrics=["accuracy"],
+                             progress=not options.quiet)
+    elapsed = time.perf_counter() - started
+    print(res.show_best("accuracy", n=5).round(4).to_string())
+    print(f"\n{len(grid)} configurations x {res.n_folds} folds in {elapsed:.1f} s.\n")
+    print('best = res.select_best("accuracy")\n'
+          "final = kerasnip.finalize(spec, best).fit(x, y)\n")
+    best = res.select_best("accuracy")
+    final = kerasnip.finalize(spec, best).fit(X, y)
+    final.model_.summary(print_fn=print)
+    options.out.mkdir(parents=True, exist_ok=True)
+    path = options.out / "tuning.png"
+    res.plot(path=path)
+    ctx.files.append(path)
+
+
 def sections(options: DemoOptions) -> list[Section]:
     """The sections to run, in order.
 
@@ -252,7 +299,7 @@ def sections(options: DemoOptions) -> list[Section]:
 
         return demo_functional.sections()
     return [load_data, show_blocks, create_spec, fit_model, evaluate, show_predictions,
-            write_pictures]
+            tune_architecture, write_pictures]
 
 
 # ------------------------------------------------------------------ entry points
