@@ -5,7 +5,7 @@ layers, how wide, how much dropout) with 3-fold cross-validation on 100
 training images: a 27-configuration regular grid, 30 epochs per fit.
 
 Run: ``python examples/tuning_getting_started.py [--data-dir ../shared/data/mnist]``
-(scikit-learn's 8x8 digits without ``--data-dir``).
+(scikit-learn's 8x8 digits without ``--data-dir``; ``--epochs`` to shorten it).
 """
 
 import argparse
@@ -45,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, help="MNIST folder (default: digits)")
     parser.add_argument("--rows", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--plot", type=Path, default=Path("tuning.png"))
     args = parser.parse_args()
 
@@ -66,7 +67,7 @@ def main() -> None:
 
     started = time.perf_counter()
     spec = mnist_mlp(num_hidden_1=kerasnip.tune(), hidden_1_units=kerasnip.tune(),
-                     hidden_1_rate=kerasnip.tune(), num_hidden_2=0, fit_epochs=30)
+                     hidden_1_rate=kerasnip.tune(), num_hidden_2=0, fit_epochs=args.epochs)
     params = kerasnip.extract_parameter_set(spec).update(
         num_hidden_1=kerasnip.num_terms((1, 3)),
         hidden_1_units=kerasnip.hidden_units((64, 256)),
