@@ -666,6 +666,10 @@ def _output(path: PathOrFile):
         yield path
         return
     target = Path(path)
+    if not target.parent.is_dir():
+        # mkstemp would name its temporary file, not the folder that is missing.
+        raise FileNotFoundError(f"Cannot save to '{target}': the folder '{target.parent}' "
+                                "does not exist; create it first.")
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -742,7 +746,25 @@ def load(path: PathOrFile, *, safe_mode: bool = True) -> Any:
         ) from exc
 
 
+def _is_pickle(path: PathOrFile) -> bool:
+    """Whether the file starts like a pickle (protocol 2 or later), as joblib files do."""
+    if hasattr(path, "read"):
+        start = path.tell()
+        head = path.read(2)
+        path.seek(start)
+    else:
+        with open(path, "rb") as stream:
+            head = stream.read(2)
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
 def _read_archive(path: PathOrFile) -> tuple[dict[str, Any], bytes]:
+    # A pickle of an estimator holds the model's .keras zip, which zipfile finds
+    # inside it; say what the file is instead of calling it a Keras model.
+    if _is_pickle(path):
+        raise LoadError("it is a pickle (from pickle, joblib or cloudpickle), not a file "
+                        "written by est.save; load it with joblib.load or pickle.load, and "
+                        "only if you trust its source.")
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
