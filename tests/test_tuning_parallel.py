@@ -189,3 +189,26 @@ def test_a_save_dir_of_another_run_is_refused(clf_spec, digits, tmp_path):
     with pytest.raises(ValueError, match="not empty but has no manifest"):
         kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [4]}),
                            save_dir=tmp_path / "other")
+
+
+def test_resume_fits_only_the_missing_epochs_of_a_shared_fit(clf_spec, digits, tmp_path,
+                                                             monkeypatch):
+    X, y = digits
+    spec = clf_spec(hidden_units=4, fit_epochs=tune(), fit_batch_size=16, random_state=0)
+    grid = pd.DataFrame({"fit_epochs": [1, 2, 3]})
+    first = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, save_dir=tmp_path,
+                               save_pred=True)
+    # Lose the 2-epoch result of fold 1 and the 3-epoch result of fold 2.
+    (tmp_path / "fits" / "config00002_fold001.pkl").unlink()
+    (tmp_path / "fits" / "config00003_fold002.pkl").unlink()
+    calls = []
+    original_fit = type(spec).fit
+    monkeypatch.setattr(type(spec), "fit",
+                        lambda self, *a, **k: calls.append(self.fit_epochs) or original_fit(
+                            self, *a, **k))
+    again = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, save_dir=tmp_path,
+                               save_pred=True)
+    assert again.n_resumed == 4
+    assert calls == [2, 3]  # one fit per fold, only as long as the missing results need
+    pd.testing.assert_frame_equal(again.collect_metrics(), first.collect_metrics())
+    pd.testing.assert_frame_equal(again.collect_predictions(), first.collect_predictions())

@@ -286,6 +286,9 @@ def _plan(spec: Any, settings: list[dict[str, Any]], splits: list, done: Mapping
             groups[f"#{config}"] = (setting, [(config, None)])
     tasks = []
     for shared, members in groups.values():
+        if len(members) == 1 and members[0][1] is not None:  # nothing to share: a plain fit
+            config = members[0][0]
+            shared, members = settings[config], [(config, None)]
         folds = []
         for fold, (train, test) in enumerate(splits):
             todo = [(c, e) for c, e in members if (c, fold) not in done]
