@@ -1,6 +1,8 @@
 """Sequence transformers: windows, leads and collapsed columns against hand-computed
 values, alignment of windowed predictions, and use inside scikit-learn pipelines."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,6 +94,16 @@ def test_output_index_and_target_alignment_follow_the_dropped_rows():
 def test_window_errors(params, X, match):
     with pytest.raises(ValueError, match=match):
         SequenceWindows(**params).fit_transform(X)
+
+
+def test_untrimmed_target_warns_with_the_fix():
+    with pytest.warns(UserWarning, match=r"first 2 row\(s\) no window.*align_target"):
+        SequenceWindows(timesteps=3).fit(ROWS, np.arange(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequenceWindows(timesteps=3).fit(ROWS, np.arange(2))  # already trimmed
+        SequenceWindows(timesteps=3, padding="zero").fit(ROWS, np.arange(4))
+        SequenceWindows(timesteps=3).fit(ROWS)
 
 
 def test_windows_check_the_features_seen_in_fit():

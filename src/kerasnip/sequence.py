@@ -22,6 +22,7 @@ input's index (missing for the rows without a window)::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
@@ -96,15 +97,27 @@ class SequenceWindows(TransformerMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n, features)
             Time-ordered rows.
-        y : ignored
-            Present for Pipeline compatibility; trim it with :meth:`align_target`.
+        y : array-like, optional
+            Not used. A ``y`` with one entry per row of ``X`` while rows are
+            dropped gets a warning: trim it with :meth:`align_target`.
 
         Returns
         -------
         self
         """
         self._check_params()
-        validate_data(self, X, reset=True, dtype="numeric")
+        values = validate_data(self, X, reset=True, dtype="numeric")
+        dropped = self.n_dropped()
+        # In a Pipeline the model after this step would fail on the length
+        # mismatch with scikit-learn's message, which does not say how to fix it.
+        if dropped and y is not None and len(y) == len(values):
+            warnings.warn(
+                f"y has one entry per row of X, but SequenceWindows(timesteps={self.timesteps})"
+                f" gives the first {dropped} row(s) no window, so a model after it gets "
+                f"{dropped} fewer samples than y. Pass windows.align_target(y) (y without its "
+                "first rows) as the target, or use padding='zero'.",
+                UserWarning, stacklevel=2,
+            )
         return self
 
     def transform(self, X: Any) -> np.ndarray:
