@@ -222,6 +222,20 @@ def test_block_returning_a_layer_gets_a_clear_error():
         spec(fit_epochs=1).fit(X, y)
 
 
+def test_block_returning_a_model_is_told_to_return_a_tensor():
+    def wrapped(tensor, units=4):
+        return keras.Model(tensor, keras.layers.Dense(units)(tensor))
+
+    spec = _create({"main_input": input_block, "hidden": inp_spec(wrapped, "main_input"),
+                    "output": inp_spec(regression_output, "hidden")})
+    X, y = fork_join_data()
+    # A Model is also a Layer; the layer hint ("keras.layers.Functional(...)") would mislead.
+    with pytest.raises(BuildError, match=r"'hidden' returned Functional.*return tensors, "
+                                         r"not models") as caught:
+        spec(fit_epochs=1).fit(X, y)
+    assert "keras.layers." not in str(caught.value)
+
+
 def test_input_block_must_return_an_input():
     def dense_input(input_shape, units=4):
         return keras.layers.Dense(units)(keras.Input(shape=input_shape))

@@ -386,11 +386,13 @@ def _check_tensor(name: str, value: Any) -> Any:
     if isinstance(value, keras.KerasTensor):
         return value
     hint = ""
-    if isinstance(value, keras.layers.Layer):
+    # A keras.Model is also a Layer, so it is checked first.
+    if isinstance(value, keras.Model):
+        hint = (" Functional blocks return tensors, not models: return the output tensor "
+                "of the block's layers.")
+    elif isinstance(value, keras.layers.Layer):
         hint = (f" It returned the layer itself; call it on the input, e.g. "
                 f"`keras.layers.{type(value).__name__}(...)(tensor)`.")
-    elif isinstance(value, keras.Model):
-        hint = " Functional blocks return tensors, not models."
     raise BuildError(
         f"Block {name!r} returned {type(value).__name__}, not a Keras tensor.{hint}"
     )
