@@ -112,6 +112,8 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
     FileNotFoundError
         ``path`` does not exist, or holds neither the four IDX files nor
         ``mnist.npz`` (the message lists every name looked for).
+    ValueError
+        ``path`` is a file other than an ``.npz`` (such as one of the IDX files).
     DatasetError
         A file is truncated, not gzip when named ``.gz``, has a wrong IDX magic
         number or shape, or the ``.npz`` lacks the Keras keys.
@@ -127,6 +129,14 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
             f"files or {_NPZ_NAME}, or call load_mnist() with no path to download it."
         )
     if path.is_file():
+        if path.suffix != ".npz":
+            # One of the four IDX files, most likely: np.load's message about
+            # pickled data would not say what to pass instead.
+            raise ValueError(
+                f"MNIST path {str(path)!r} is a single file that is not an .npz. Pass the "
+                f"folder holding the four IDX files (here {str(path.parent)!r}), or a Keras "
+                f"{_NPZ_NAME} file."
+            )
         return _read_mnist_npz(path)
     found = {part: _find_part(path, names) for part, names in _MNIST_PARTS.items()}
     if all(found.values()):
