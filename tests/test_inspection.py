@@ -239,6 +239,13 @@ def test_extra_arguments_only_for_intervals(reg):
         kerasnip.predict_table(est, X, type="numeric", n_draws=10)
 
 
+def test_mistyped_interval_argument_gets_did_you_mean(reg):
+    est, X, _ = reg
+    with pytest.raises(TypeError, match=r"predict_table got an unknown argument 'ndraws'\. "
+                                        r"Did you mean 'n_draws'\?"):
+        kerasnip.predict_table(est, X, type="pred_int", ndraws=10)
+
+
 def test_interval_types_dispatch_to_intervals(reg):
     est, X, _ = reg
     for kind in ("conf_int", "pred_int"):

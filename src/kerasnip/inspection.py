@@ -8,6 +8,7 @@ row per component and one row per model.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -227,6 +228,7 @@ def predict_table(est: Any, X: Any, type: str | None = None,
     if type in INTERVAL_TYPES:
         from kerasnip.intervals import interval_table
 
+        _check_interval_options(interval_table, kwargs)
         return interval_table(est, X, type=type, level=level, **kwargs)
     if kwargs:
         raise TypeError(
@@ -245,6 +247,18 @@ def predict_table(est: Any, X: Any, type: str | None = None,
     if index is not None:
         table.index = index
     return table
+
+
+def _check_interval_options(interval_table: Any, kwargs: Mapping[str, Any]) -> None:
+    # Python's own message would name interval_table, which the user never called.
+    options = [name for name, param in inspect.signature(interval_table).parameters.items()
+               if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("type", "level")]
+    for name in kwargs:
+        if name not in options:
+            raise TypeError(
+                f"predict_table got an unknown argument {name!r}.{did_you_mean(name, options)} "
+                f"The interval types take {options} besides type and level."
+            )
 
 
 def _check_type(est: Any, type: str | None) -> str:
