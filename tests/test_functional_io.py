@@ -209,6 +209,16 @@ def test_score_is_the_mean_of_the_head_scores(fitted_two_head):
     assert fitted_two_head.score(X, as_dict) == pytest.approx(expected)
 
 
+def test_unseen_label_in_a_head_is_an_error_naming_the_head(fitted_two_head):
+    X, y = two_head_data()
+    unseen = y.assign(digit=np.where(np.arange(len(y)) == 0, 99, y["digit"]))
+    with pytest.raises(ValueError, match=r"Output 'digit': y contains labels not seen in fit: "
+                                         r"\[99\]"):
+        fitted_two_head.score(X, unseen)
+    with pytest.raises(ValueError, match=r"Output 'digit': y contains labels not seen"):
+        kerasnip.keras_evaluate(fitted_two_head, X, unseen)
+
+
 def test_prediction_table_uses_the_r_names(fitted_two_head):
     X, _ = two_head_data()
     table = head_prediction_table(fitted_two_head, X)

@@ -26,6 +26,7 @@ keyed by output block, and ``score`` is the mean of the heads' scores
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -284,10 +285,19 @@ class Head:
                 "output is meant to be a regression, pass its targets as floats."
             )
 
+    @contextlib.contextmanager
+    def _naming_errors(self):
+        """Prefix label errors with the head's name (the encoder's say only "y")."""
+        try:
+            yield
+        except ValueError as exc:
+            raise ValueError(f"Output {self.name!r}: {exc}") from None
+
     def encode(self, target: Any) -> np.ndarray:
         """Targets in the form Keras trains this head on."""
         if self.kind == "classification":
-            return self.encoder.encode(target, self.target_format)
+            with self._naming_errors():
+                return self.encoder.encode(target, self.target_format)
         values = data.regression_targets(target)
         width = 1 if values.ndim == 1 else values.shape[1]
         if width != self.width:
@@ -313,7 +323,11 @@ class Head:
     def score(self, target: Any, predicted: np.ndarray, sample_weight: Any = None) -> float:
         """Accuracy (classification) or R² (regression) of this head."""
         if self.kind == "classification":
-            return float(accuracy_score(np.asarray(target), predicted,
+            # As for single-output classifiers, a label not seen in fit is an
+            # error rather than a silent miss.
+            with self._naming_errors():
+                truth = self.encoder.indices(self.encoder.labels(target))
+            return float(accuracy_score(truth, self.encoder.indices(predicted),
                                         sample_weight=sample_weight))
         return float(r2_score(np.asarray(target, dtype=np.float64), predicted,
                               sample_weight=sample_weight))
