@@ -50,6 +50,8 @@ def test_functional_demo_evaluates_predicts_and_tunes(functional_run):
     assert re.search(r"^Best widths: path_a_units=(4|32), path_b_units=(4|32); test R\^2",
                      tuning, re.M)
     assert imread(out / "history.png").shape[0] > 100
+    assert imread(out / "tuning.png").shape[0] > 100
+    assert re.search(r"^Files written: .*tuning\.png", text, re.M)
 
 
 def test_functional_demo_refuses_another_data_set():

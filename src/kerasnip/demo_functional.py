@@ -169,7 +169,7 @@ def show_predictions(ctx: DemoContext) -> None:
 
 
 def tune_widths(ctx: DemoContext) -> None:
-    """Tune both path widths by 3-fold cross-validation, then refit the best on all rows."""
+    """Tune both path widths by 3-fold cross-validation, refit the best, plot the results."""
     import kerasnip
 
     ctx.heading("Tuning the widths of both paths")
@@ -195,6 +195,10 @@ def tune_widths(ctx: DemoContext) -> None:
                        for name in ("path_a_units", "path_b_units"))
     print(f"\nBest widths: {widths}; test R^2 of the refitted model: {r2:.4f} "
           f"(fixed widths 16/8: {ctx.evaluation['r2']:.4f})")
+    ctx.options.out.mkdir(parents=True, exist_ok=True)
+    path = ctx.options.out / "tuning.png"
+    res.plot(path=path)
+    ctx.files.append(path)  # listed with the other pictures
 
 
 def sections() -> list[Section]:
