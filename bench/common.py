@@ -68,6 +68,9 @@ def run_worker(ctx: Context, task: dict[str, Any], backend: str = "jax",
             "KERASNIP_JAX_CACHE": cache or str(Path(scratch) / "jax-cache"),
             "PYTHONPATH": os.pathsep.join(
                 [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            # torch's default OpenMP pool (one thread per core) spin-waits against the
+            # other jobs of a shared machine: tiny models ran up to 10x slower, erratically.
+            **({"OMP_NUM_THREADS": "1"} if backend == "torch" else {}),
             **(env or {}),
         }
         payload = json.dumps({**task, "mnist": str(ctx.mnist)})

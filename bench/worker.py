@@ -31,22 +31,27 @@ MARKER = "BENCH-RESULT "
 class CompileLog(logging.Handler):
     """Counts JAX's XLA compilations of Keras's step functions and their seconds."""
 
-    _FINISHED = re.compile(r"Finished XLA compilation of jit\((\w+)\) in ([0-9.eE+-]+) sec")
+    _FINISHED = re.compile(r"Finished XLA compilation of jit\((\w+_step)\) in ([0-9.eE+-]+) sec")
+    _HIT = re.compile(r"Persistent compilation cache hit for 'jit_(\w+_step)'")
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.count: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
+        self.hits: dict[str, int] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        match = self._FINISHED.search(record.getMessage())
-        if match and match.group(1).endswith("_step"):
+        message = record.getMessage()
+        if match := self._FINISHED.search(message):
             name = match.group(1)
             self.count[name] = self.count.get(name, 0) + 1
             self.seconds[name] = self.seconds.get(name, 0.0) + float(match.group(2))
+        elif match := self._HIT.search(message):
+            self.hits[match.group(1)] = self.hits.get(match.group(1), 0) + 1
 
     def summary(self) -> dict[str, Any]:
-        return {"compiles": dict(self.count),
+        """Compilations (cache hits included) and their seconds, per step function."""
+        return {"compiles": dict(self.count), "cache_hits": dict(self.hits),
                 "compile_seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 

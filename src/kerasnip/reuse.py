@@ -397,11 +397,13 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
 def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     """``estimator.model_.predict`` with one batch shape, so it compiles once.
 
-    Keras predicts the last partial batch with its own shape, which on JAX is
-    one more XLA compilation per distinct remainder (each fold of a search has
-    its own). The remainder is padded to a full batch by repeating its last
-    row, and the padding is cut from the output; inference treats rows
-    independently, so the real rows' predictions do not change.
+    Keras predicts the last partial batch with its own shape, which on JAX (and
+    TensorFlow, or any backend with ``jit_compile``) is one more compilation
+    per distinct remainder: each fold of a search has its own. There, the
+    remainder is padded to a full batch by repeating its last row, and the
+    padding is cut from the output; inference treats rows independently, so
+    the real rows' predictions do not change. Eager backends (torch) predict
+    as Keras does, since an extra call would only cost time.
 
     Parameters
     ----------
@@ -419,13 +421,13 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     """
     import keras
 
-    leaves = keras.tree.flatten(X)
-    n = len(leaves[0])
-    full = n - n % batch_size
+    n = len(keras.tree.flatten(X)[0])
+    traced = keras.backend.backend() in ("jax", "tensorflow") or estimator.model_.jit_compile
+    full = n - n % batch_size if traced else n
     parts = []
     with _tracked(estimator):
         if full:
-            head = keras.tree.map_structure(lambda a: a[:full], X)
+            head = X if full == n else keras.tree.map_structure(lambda a: a[:full], X)
             parts.append(estimator.model_.predict(head, batch_size=batch_size, verbose=0))
         if n > full:
             pad = batch_size - (n - full)
