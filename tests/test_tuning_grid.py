@@ -33,6 +33,7 @@ def two_by_two(clf_spec, digits):
 # --------------------------------------------------------------------------- results
 
 
+@pytest.mark.smoke
 def test_metrics_tables(two_by_two):
     _, res = two_by_two
     summary = res.collect_metrics()
@@ -193,6 +194,7 @@ def test_training_settings_tune_alongside_architecture(clf_spec, digits):
 # --------------------------------------------------------------------------- epochs trick
 
 
+@pytest.mark.smoke
 def test_epochs_trick_trains_once_and_equals_separate_fits(clf_spec, digits, monkeypatch):
     X, y = digits
     spec = clf_spec(hidden_units=6, hidden_rate=0.2, fit_epochs=tune(), fit_batch_size=16,
