@@ -3,6 +3,7 @@
 Benchmarks (issue 6), each writing its section of ``BENCHMARKS.md``:
 
 - ``overhead``: the getting-started MLP on MNIST, raw Keras vs kerasnip;
+- ``speed``: one small fit before and after compiled-model reuse;
 - ``tuning``: the getting-started grid by ``tune_grid``, ``GridSearchCV`` over
   the spec, SciKeras and ``keras.wrappers.SKLearnClassifier``, per backend;
 - ``scaling``: tuning time against grid size and rows, fit time against rows;

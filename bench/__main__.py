@@ -7,11 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench import accuracy, memory, overhead, scaling, tuning
+from bench import accuracy, memory, overhead, scaling, speed, tuning
 from bench.common import BENCHMARKS, DEFAULT_MNIST, RESULTS, Context, python_for, write_section
 
 BENCHMARKS_BY_NAME = {
     "overhead": overhead,
+    "speed": speed,
     "tuning": tuning,
     "scaling": scaling,
     "memory": memory,

@@ -313,11 +313,57 @@ def task_memory(task: dict[str, Any]) -> dict[str, Any]:
     return {"rss_mb": rss, "fit_seconds": seconds}
 
 
+def task_fit_cost(task: dict[str, Any]) -> dict[str, Any]:
+    """The speed work: what one small fit costs along each path through ``initialize``.
+
+    One configuration of the tuning grid on a fold-sized slice (66 rows, 30
+    epochs) plus a predict on the 34 held-out rows, as ``tune_grid`` does:
+    first a new estimator (``first``), then ``k`` refits of it (``refit``),
+    then, once it is dropped, ``k`` new estimators (``new``: the persistent
+    cache or the idle pool can serve them). Also the cost of Keras's
+    ``clear_session()`` and of kerasnip's amortised one, once models exist.
+    """
+    import keras
+
+    from bench import workloads
+    from kerasnip import reuse
+
+    if task.get("before"):
+        use_code_before_reuse()
+    (X, y), _ = workloads.mnist(task["mnist"], 100)
+    X_fit, y_fit, X_test = X[:66], y[:66], X[66:]
+    spec = workloads.mnist_mlp()
+
+    def make() -> Any:
+        return spec(num_hidden_1=2, hidden_1_units=160, hidden_1_rate=0.3, num_hidden_2=0,
+                    fit_epochs=task["epochs"], random_state=1)
+
+    def fit_predict(est: Any) -> float:
+        seconds, _ = timed(lambda: est.fit(X_fit, y_fit).predict(X_test))
+        return seconds
+
+    phases: dict[str, Any] = {}
+    with compile_log() as log:
+        first = make()
+        phases["first"] = {"seconds": [fit_predict(first)], **log.summary()}
+    with compile_log() as log:
+        phases["refit"] = {"seconds": [fit_predict(first) for _ in range(task["k"])],
+                           **log.summary()}
+    del first  # its model goes to the idle pool (with reuse on)
+    with compile_log() as log:
+        phases["new"] = {"seconds": [fit_predict(make()) for _ in range(task["k"])],
+                         **log.summary()}
+    full = [timed(keras.backend.clear_session)[0] for _ in range(3)]
+    amortised = [timed(reuse.clear_session)[0] for _ in range(3)]
+    return {"phases": phases, "clear_session": full, "amortised_clear_session": amortised}
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "overhead": task_overhead,
     "tune": task_tune,
     "fit_rows": task_fit_rows,
     "memory": task_memory,
+    "fit_cost": task_fit_cost,
 }
 
 
