@@ -8,8 +8,8 @@ import pytest
 
 os.environ.setdefault("KERASNIP_JAX_CACHE", str(Path(__file__).parent.parent / ".jax_cache"))
 
-import kerasnip  # noqa: E402
-from tests.blocks import CLASSIFIER_BLOCKS, REGRESSOR_BLOCKS  # noqa: E402
+import kerasnip
+from tests.blocks import CLASSIFIER_BLOCKS, REGRESSOR_BLOCKS
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 

@@ -145,7 +145,8 @@ def test_output_width_must_match_the_classes(digits):
 
     cls = _spec({"input": input_block, "output": three_units})
     X, y = digits
-    with pytest.raises(kerasnip.BuildError, match=r"3 unit\(s\) but y has 4 classes.*num_classes"):
+    with pytest.raises(kerasnip.BuildError,
+                       match=r"3 unit\(s\) but its target in y has 4 classes.*num_classes"):
         cls(fit_epochs=1).fit(X, y)
 
 

@@ -471,3 +471,27 @@ def test_base_classes_cannot_be_fitted(digits):
     X, y = digits
     with pytest.raises(TypeError, match="is a base class; create an estimator class"):
         kerasnip.KerasClassifier().fit(X, y)
+
+
+def test_one_unit_output_with_a_categorical_loss_is_refused(digits):
+    """A 1-unit output makes a categorical crossentropy identically 0: refuse, don't train."""
+    from tests.blocks import dense_block, input_block, sigmoid_output
+
+    spec = kerasnip.create_keras_sequential_spec(
+        "one_unit_binary", {"input": input_block, "hidden": dense_block,
+                            "output": sigmoid_output}, "classification")
+    X, y = digits
+    binary = y % 2
+    for loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+        with pytest.raises(kerasnip.BuildError, match="binary_crossentropy"):
+            spec(compile_loss=loss, fit_epochs=1, random_state=0).fit(X, binary)
+    est = spec(fit_epochs=2, random_state=0).fit(X, binary)
+    assert est.target_format_ == "binary"
+    assert est.history_["loss"].gt(0).all()
+
+
+def test_dataframe_with_text_column_names_it_and_suggests_an_encoder(clf_spec, digits):
+    X, y = digits
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(colour="red")
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['colour'\].*OneHotEncoder"):
+        clf_spec(fit_epochs=1).fit(frame, y)

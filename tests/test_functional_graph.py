@@ -178,6 +178,11 @@ def test_inp_spec_map_in_r_order_gets_a_swap_hint():
         inp_spec(concat_block, {"path_a": "input_a", "path_b": "input_b"})
 
 
+def test_inp_spec_with_neither_a_name_nor_a_map_is_an_error():
+    with pytest.raises(BlockError, match=r"upstream block name \(str\) or a dict.*got int"):
+        inp_spec(concat_block, 5)
+
+
 def test_inp_spec_rename_clash_is_an_error():
     with pytest.raises(BlockError, match=r"\['input_b'\] must be distinct"):
         inp_spec(concat_block, {"input_a": "input_b"})

@@ -209,6 +209,17 @@ def test_numeric_table_for_several_outputs_is_numbered_from_one(reg_spec, regres
     np.testing.assert_array_equal(table.to_numpy(), est.predict(X))
 
 
+def test_numeric_table_names_columns_after_a_dataframe_y(reg_spec, regression_data):
+    X, y = regression_data
+    Y = pd.DataFrame({"sales": y, "returns": -y})
+    est = reg_spec(fit_epochs=1, random_state=0).fit(X, Y)
+    table = kerasnip.predict_table(est, X, type="numeric")
+    assert list(table.columns) == [".pred_sales", ".pred_returns"]
+    np.testing.assert_array_equal(table.to_numpy(), est.predict(X))
+    intervals = kerasnip.predict_table(est, X[:3], type="conf_int")
+    assert list(intervals.columns)[:3] == [".pred_sales", ".pred_lower_sales", ".pred_upper_sales"]
+
+
 def test_table_keeps_a_dataframe_index(reg_spec, regression_data):
     X, y = regression_data
     frame = pd.DataFrame(X, columns=list("abcde"), index=[f"row{i}" for i in range(len(X))])

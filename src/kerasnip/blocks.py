@@ -167,6 +167,11 @@ class inp_spec:  # lowercase like the R function users know
             if not params:
                 raise BlockError("inp_spec() needs a block that takes at least one argument.")
             mapping = {params[0]: mapping}
+        if not isinstance(mapping, Mapping):
+            raise BlockError(
+                f"inp_spec() takes an upstream block name (str) or a dict "
+                f"{{argument: upstream_block}}, got {type(mapping).__name__}: {mapping!r}."
+            )
         mapping = dict(mapping)
         unknown = [arg for arg in mapping if arg not in params]
         if unknown:

@@ -45,6 +45,16 @@ def as_feature_array(X: Any) -> Any:
     """Unwrap an array-valued DataFrame column; anything else is returned as is."""
     if is_array_column_frame(X):
         return stack_array_column(X.iloc[:, 0])
+    if isinstance(X, pd.DataFrame):
+        non_numeric = [str(c) for c, dtype in X.dtypes.items()
+                       if not (pd.api.types.is_numeric_dtype(dtype)
+                               or pd.api.types.is_bool_dtype(dtype))]
+        if non_numeric:
+            raise ValueError(
+                f"X has non-numeric column(s) {non_numeric[:10]}. Keras models need numbers: "
+                "encode them first, e.g. in a Pipeline with a ColumnTransformer and "
+                "sklearn.preprocessing.OneHotEncoder (categories) or OrdinalEncoder."
+            )
     return X
 
 
@@ -205,6 +215,69 @@ def _label_kind(value: Any) -> str:
     if isinstance(value, (int, float, np.number)):
         return "number"
     return type(value).__name__
+
+
+def classification_target_format(
+    units: int, n_classes: int, loss: Any, output: str = "The model's output"
+) -> str:
+    """Choose how labels are encoded for an output of ``units`` units and a loss.
+
+    Parameters
+    ----------
+    units : int
+        Width of the output layer.
+    n_classes : int
+        Number of classes in y.
+    loss : str, callable or None
+        The ``compile_loss`` given by the user (None: kerasnip's default).
+    output : str
+        How to name the output in error messages.
+
+    Returns
+    -------
+    str
+        ``"binary"`` (one 0/1 column), ``"integer"`` (sparse losses) or
+        ``"onehot"``.
+    """
+    from kerasnip.build import BuildError
+    from kerasnip.registry import loss_name
+
+    name = None if loss is None else loss_name(loss)
+    if units == 1 and n_classes == 2:
+        if name is not None and "categorical" in name:
+            # With a single unit a categorical loss is identically zero: nothing trains.
+            raise BuildError(
+                f"{output} has 1 unit but compile_loss={name!r} needs one unit per class "
+                "(with one unit the loss is always 0 and the model learns nothing). Use "
+                "compile_loss='binary_crossentropy' (or leave it unset) with a 1-unit sigmoid "
+                "output, or give the output `num_classes` softmax units."
+            )
+        return "binary"
+    if units == n_classes:
+        return "integer" if name is not None and name.startswith("sparse") else "onehot"
+    raise BuildError(
+        f"{output} has {units} unit(s) but its target in y has {n_classes} classes. Give the "
+        "output block a `num_classes` argument and use it as the number of units (or 1 "
+        "sigmoid unit for two classes)."
+    )
+
+
+def target_column_names(y: Any) -> list[str] | None:
+    """Column names of a multi-column y given as a DataFrame, else ``None``."""
+    if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
+        return [str(c) for c in y.columns]
+    return None
+
+
+def column_suffixes(names: list[str] | None, k: int) -> list[str]:
+    """Suffixes naming the k columns of a vector output: y's column names, else 1..k.
+
+    ``predict_table`` and the interval tables build ``.pred_{suffix}`` from these,
+    as parsnip names multi-outcome predictions after the outcomes.
+    """
+    return list(names) if names is not None and len(names) == k else [
+        str(j) for j in range(1, k + 1)
+    ]
 
 
 def regression_targets(y: Any) -> np.ndarray:

@@ -549,19 +549,9 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
         return int(model.outputs[0].shape[-1])
 
     def _check_model_output(self, model: Any) -> None:
-        units, n_classes = self._output_units(model), len(self.classes_)
-        loss = self.compile_loss
-        if units == 1 and n_classes == 2:
-            self.target_format_ = "binary"
-        elif units == n_classes:
-            sparse = loss is not None and registry.loss_name(loss).startswith("sparse")
-            self.target_format_ = "integer" if sparse else "onehot"
-        else:
-            raise BuildError(
-                f"The model's output has {units} unit(s) but y has {n_classes} classes. "
-                "Give the output block a `num_classes` argument and use it as the number "
-                "of units (or 1 sigmoid unit for a binary problem)."
-            )
+        self.target_format_ = data.classification_target_format(
+            self._output_units(model), len(self.classes_), self.compile_loss
+        )
 
     def _target_indices(self, y: np.ndarray) -> np.ndarray:
         """Class index per sample of an encoded target."""
@@ -653,6 +643,7 @@ class KerasRegressor(RegressorMixin, KerasEstimator):
     _default_metrics = ["mean_absolute_error"]
 
     def _learn_targets(self, y: Any) -> None:
+        self.target_names_ = data.target_column_names(y)
         y = data.regression_targets(y)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self.y_ndim_ = y.ndim

@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
+from kerasnip import data
 from kerasnip._utils import did_you_mean
 
 PREDICT_TYPES = {
@@ -288,4 +289,5 @@ def _single_output_columns(est: Any, X: Any, type: str) -> dict[str, Any]:
     values = est.predict(X)
     if values.ndim == 1:
         return {".pred": values}
-    return {f".pred_{j + 1}": values[:, j] for j in range(values.shape[1])}
+    suffixes = data.column_suffixes(getattr(est, "target_names_", None), values.shape[1])
+    return {f".pred_{s}": values[:, j] for j, s in enumerate(suffixes)}

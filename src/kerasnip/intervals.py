@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 from sklearn.utils.validation import check_is_fitted
 
+from kerasnip import data
 from kerasnip._utils import did_you_mean
 
 INTERVAL_TYPES = ("conf_int", "pred_int")
@@ -475,11 +476,13 @@ def _class_labels(est: Any, head: HeadPosterior) -> list[Any]:
     return list(classes)
 
 
-def _coordinates(head: HeadPosterior) -> list[str]:
-    """Column suffixes of a regression head: none for a 1-D target, else ``_1 .. _k``
-    (as predict_table numbers a k-column target)."""
-    k = head.weights.shape[1]
-    return [""] if head.target_ndim == 1 else [f"_{j}" for j in range(1, k + 1)]
+def _coordinates(est: Any, head: HeadPosterior) -> list[str]:
+    """Column suffixes of a regression head: none for a 1-D target, else y's column
+    names or ``_1 .. _k`` (as predict_table names a k-column target)."""
+    if head.target_ndim == 1:
+        return [""]
+    names = getattr(est, "target_names_", None) if head.name is None else None
+    return ["_" + s for s in data.column_suffixes(names, head.weights.shape[1])]
 
 
 def _class_draws(head: HeadPosterior, phi: np.ndarray, n_draws: int,
@@ -508,7 +511,7 @@ def _regression_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: st
         half = stats.norm.ppf(0.5 + level / 2) * sd
     out = f"_{head.name}" if head.name is not None else ""
     columns = {}
-    for j, suffix in enumerate(_coordinates(head)):
+    for j, suffix in enumerate(_coordinates(est, head)):
         columns[f".pred{out}{suffix}"] = mean[:, j]
         columns[f".pred_lower{out}{suffix}"] = mean[:, j] - half[:, j]
         columns[f".pred_upper{out}{suffix}"] = mean[:, j] + half[:, j]

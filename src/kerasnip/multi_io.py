@@ -271,19 +271,9 @@ class Head:
                     "argument and use it as the number of units."
                 )
             return
-        n_classes = len(self.encoder.classes)
-        if units == 1 and n_classes == 2:
-            self.target_format = "binary"
-        elif units == n_classes:
-            sparse = loss is not None and registry.loss_name(loss).startswith("sparse")
-            self.target_format = "integer" if sparse else "onehot"
-        else:
-            raise BuildError(
-                f"Output {self.name!r} has {units} unit(s) but its target in y has "
-                f"{n_classes} classes. Give block {self.name!r} a `num_classes` argument and "
-                "use it as the number of units (or 1 sigmoid unit for two classes). If this "
-                "output is meant to be a regression, pass its targets as floats."
-            )
+        self.target_format = data.classification_target_format(
+            units, len(self.encoder.classes), loss, output=f"Output {self.name!r}"
+        )
 
     @contextlib.contextmanager
     def _naming_errors(self):
