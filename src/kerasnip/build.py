@@ -21,6 +21,8 @@ def call_block(info: BlockInfo, inputs: Mapping[str, Any], hyper: Mapping[str, A
     kwargs.update(hyper)
     try:
         return info.function(**kwargs)
+    except ImportError:
+        raise  # a loaded estimator's block that cannot be imported says so itself
     except Exception as exc:
         shown = {k: v for k, v in kwargs.items() if k not in info.inputs}
         raise BuildError(
