@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     marginal = kerasnip.predict_table(est, X_test, type="pred_int", level=args.level)
     joint = kerasnip.predict_table(est, X_test, type="pred_int", level=args.level,
                                    joint=True, n_draws=args.draws, seed=0)
-    steps = range(1, args.horizon + 1)
+    steps = list(Y.columns)  # predict_table names columns after y's: .pred_lead_1_y, ...
 
     def band(table, side):
         return table[[f".pred_{side}_{k}" for k in steps]].to_numpy()
@@ -115,19 +115,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for name, value in results.items():
         print(f"  {name}: {value:.3f}")
 
-    plot(series, X_test, Y.index[split:], marginal, joint, args)
+    plot(series, X_test, Y.index[split:], marginal, joint, steps, args)
     print(f"wrote {args.out}")
     return results
 
 
-def plot(series, X_test, origins, marginal, joint, args) -> None:
+def plot(series, X_test, origins, marginal, joint, steps, args) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    steps = range(1, args.horizon + 1)
     picks = np.linspace(0, len(X_test) - 1, 3).astype(int)
     fig, axes = plt.subplots(len(picks), 1, figsize=(9, 2.6 * len(picks)), sharey=True)
     for ax, i in zip(np.atleast_1d(axes), picks, strict=True):
