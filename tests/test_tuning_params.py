@@ -154,6 +154,12 @@ def test_constructors_validate():
         kerasnip.loss_function_keras(["mse2"])
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         kerasnip.dropout((0.2, 1.0))
+    with pytest.raises(ValueError, match=r"num_terms\(\) must be at least 0, got -1"):
+        kerasnip.num_terms((-1, 2))
+    for make in (kerasnip.hidden_units, kerasnip.epochs, kerasnip.batch_size):
+        with pytest.raises(ValueError, match=rf"{make.__name__}\(\) must be at least 1, got 0"):
+            make((0, 8))
+    assert kerasnip.num_terms((0, 2)) == Int(0, 2, label="# Block Repeats")
     with pytest.raises(ValueError, match="low <= high"):
         Int(5, 1)
     with pytest.raises(TypeError, match="use Float"):

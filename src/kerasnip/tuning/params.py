@@ -275,10 +275,13 @@ def _python_scalar(value: Any) -> Any:
 # ------------------------------------------------------------------- dials-style constructors
 
 
-def _bounds(range: Any, what: str) -> tuple[Any, Any]:
+def _bounds(range: Any, what: str, *, minimum: int | None = None) -> tuple[Any, Any]:
     if not isinstance(range, (tuple, list)) or len(range) != 2:
         raise TypeError(f"{what}() takes a range (low, high), got {range!r}.")
-    return tuple(_python_scalar(v) for v in range)
+    low, high = (_python_scalar(v) for v in range)
+    if minimum is not None and isinstance(low, Integral) and low < minimum:
+        raise ValueError(f"{what}() must be at least {minimum}, got {low}.")
+    return low, high
 
 
 def num_terms(range: tuple[int, int] = (1, 3)) -> Int:
@@ -293,9 +296,7 @@ def num_terms(range: tuple[int, int] = (1, 3)) -> Int:
     -------
     Int
     """
-    low, high = _bounds(range, "num_terms")
-    if isinstance(low, Integral) and low < 0:
-        raise ValueError(f"num_terms() counts block repeats and cannot go below 0, got {low}.")
+    low, high = _bounds(range, "num_terms", minimum=0)
     return Int(low, high, label="# Block Repeats")
 
 
@@ -313,9 +314,7 @@ def hidden_units(range: tuple[int, int] = (16, 256), *, log: bool = False) -> In
     -------
     Int
     """
-    low, high = _bounds(range, "hidden_units")
-    if isinstance(low, Integral) and low < 1:
-        raise ValueError(f"hidden_units() must be at least 1, got {low}.")
+    low, high = _bounds(range, "hidden_units", minimum=1)
     return Int(low, high, log=log, label="# Hidden Units")
 
 
@@ -368,9 +367,7 @@ def epochs(range: tuple[int, int] = (10, 100)) -> Int:
     -------
     Int
     """
-    low, high = _bounds(range, "epochs")
-    if isinstance(low, Integral) and low < 1:
-        raise ValueError(f"epochs() must be at least 1, got {low}.")
+    low, high = _bounds(range, "epochs", minimum=1)
     return Int(low, high, label="# Epochs")
 
 
@@ -387,9 +384,7 @@ def batch_size(range: tuple[int, int] = (16, 256), *, log: bool = True) -> Int:
     -------
     Int
     """
-    low, high = _bounds(range, "batch_size")
-    if isinstance(low, Integral) and low < 1:
-        raise ValueError(f"batch_size() must be at least 1, got {low}.")
+    low, high = _bounds(range, "batch_size", minimum=1)
     return Int(low, high, log=log, label="Batch Size")
 
 
