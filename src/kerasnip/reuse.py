@@ -39,9 +39,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import os
 import sys
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -168,15 +168,27 @@ def _drop(entry: _Entry) -> None:
     entry.initial_values = None
 
 
+def _discard(entry: _Entry) -> None:
+    """Drop an unshared model, first freeing its compiled functions.
+
+    The model is a reference cycle that waits for a full garbage collection;
+    its compiled functions (the bulk of its memory) are not, once detached.
+    """
+    model = entry.model
+    if model is not None:
+        model.train_function = model.test_function = model.predict_function = None
+    _drop(entry)
+
+
 def _to_pool(entry: _Entry) -> None:
-    """Keep an unowned, unshared model as idle (or drop it when the pool is off/full)."""
+    """Keep an unowned, unshared model as idle (or discard it when the pool is off/full)."""
     size = config.model_reuse_pool_size()
     if not entry.usable or size <= 0:
-        _drop(entry)
+        _discard(entry)
         return
     _idle[id(entry)] = entry
     while len(_idle) > size:
-        _drop(_idle.popitem(last=False)[1])
+        _discard(_idle.popitem(last=False)[1])
 
 
 def _promote_pending() -> None:
@@ -274,6 +286,7 @@ def reinitialize(estimator: Any) -> bool:
     estimator.model_ = entry.model
     with _lock:
         _own(estimator, entry)
+    collect_garbage()  # discarded models and throwaway builds are cycles too
     return True
 
 
@@ -440,29 +453,49 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     return keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
 
 
-_last_collection = {"ended": -float("inf"), "took": 0.0}
-# Collect at most once per this many collection durations: keeps garbage
-# collection under ~5% of the time while bounding the garbage left behind.
-_COLLECTION_SPACING = 20.0
+# Old Keras models are reference cycles: only a full collection frees them, and
+# one takes a few tenths of a second once Keras and JAX are loaded. One runs when
+# resident memory has grown this much since the last.
+_GARBAGE_MB = float(os.environ.get("KERASNIP_GC_MB", 32))
+_rss_after_collection = [-float("inf")]
+
+
+def _rss_mb() -> float | None:
+    """Resident memory in MiB: current on Linux, the peak elsewhere, ``None`` if unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def collect_garbage() -> None:
+    """A full garbage collection, when memory has grown enough since the last one."""
+    rss = _rss_mb()
+    if rss is None or rss - _rss_after_collection[0] >= _GARBAGE_MB:
+        gc.collect()
+        _rss_after_collection[0] = _rss_mb() or 0.0
 
 
 def clear_session() -> None:
-    """Keras's ``clear_session`` with its full garbage collection amortised.
+    """Keras's ``clear_session`` without a full garbage collection at every call.
 
     ``keras.backend.clear_session()`` ends with ``gc.collect()``, which takes
-    about half a second once Keras and JAX are loaded: more than a whole small
-    fit. Old models are reference cycles, so they do need a full collection;
-    this runs one only when the last one is at least ``_COLLECTION_SPACING``
-    of its own durations in the past.
+    a few tenths of a second once Keras and JAX are loaded: more than a whole
+    small fit. The collection runs here only once resident memory has grown
+    by ``KERASNIP_GC_MB`` (32 MiB) since the last, which bounds the memory
+    that dead models hold while it costs a collection per several new models.
     """
     import keras
 
     keras.backend.clear_session(free_memory=False)
-    now = time.perf_counter()
-    if now - _last_collection["ended"] >= _COLLECTION_SPACING * _last_collection["took"]:
-        gc.collect()
-        ended = time.perf_counter()
-        _last_collection.update(ended=ended, took=ended - now)
+    collect_garbage()
 
 
 # --------------------------------------------------------------------------- resetting
@@ -517,4 +550,4 @@ def clear_pool() -> None:
     with _lock:
         _promote_pending()
         while _idle:
-            _drop(_idle.popitem()[1])
+            _discard(_idle.popitem()[1])
