@@ -271,3 +271,18 @@ def test_predict_gives_keras_one_batch_shape(clf_spec, digits, monkeypatch):
     sizes.clear()
     assert est.predict_proba(X[:3]).shape == (3, 4)
     assert sizes == [16]
+
+
+def test_garbage_collection_follows_memory_growth(monkeypatch):
+    collections = []
+    monkeypatch.setattr(reuse.gc, "collect", lambda *args: collections.append(args))
+    monkeypatch.setenv("KERASNIP_GC_MB", "0")  # every time, as Keras's clear_session
+    reuse.clear_session()
+    reuse.clear_session()
+    assert len(collections) == 2
+    monkeypatch.setenv("KERASNIP_GC_MB", "1000000")
+    reuse.clear_session()
+    assert len(collections) == 2
+    monkeypatch.setenv("KERASNIP_GC_MB", "lots")
+    with pytest.raises(ValueError, match="KERASNIP_GC_MB must be a number"):
+        reuse.clear_session()

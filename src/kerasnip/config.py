@@ -8,7 +8,8 @@ compilation across processes; set ``KERASNIP_JAX_CACHE=0`` to keep it off, or
 ``KERASNIP_JAX_CACHE=/some/dir`` to choose the folder. Compiled models are
 reused across fits of one configuration (:mod:`kerasnip.reuse`);
 ``KERASNIP_REUSE=0`` turns that off and ``KERASNIP_REUSE_POOL`` sizes the pool
-of idle models.
+of idle models; ``KERASNIP_GC_MB`` sets how much memory may grow between the
+full garbage collections that free old models.
 """
 
 from __future__ import annotations
@@ -106,3 +107,19 @@ def model_reuse_pool_size() -> int:
             f"KERASNIP_REUSE_POOL must be a whole number of models, got {setting!r}."
         ) from None
     return max(size, 0)
+
+
+def garbage_collection_mb() -> float:
+    """Resident-memory growth (MiB) that triggers a full garbage collection (``KERASNIP_GC_MB``).
+
+    Keras frees old models only in a full collection, which takes a few tenths
+    of a second; kerasnip runs one when memory has grown this much since the
+    last (default 32). ``0`` collects before every new model, as
+    ``keras.backend.clear_session()`` does.
+    """
+    setting = os.environ.get("KERASNIP_GC_MB", "32")
+    try:
+        value = float(setting)
+    except ValueError:
+        raise ValueError(f"KERASNIP_GC_MB must be a number of MiB, got {setting!r}.") from None
+    return max(value, 0.0)

@@ -31,7 +31,9 @@ up; two live estimators never share a model.
 
 Settings (environment variables, read at each fit): ``KERASNIP_REUSE=0``
 turns reuse off; ``KERASNIP_REUSE_POOL=N`` sets how many idle models the
-pool keeps (default 4; 0 keeps none).
+pool keeps (default 4; 0 keeps none); ``KERASNIP_GC_MB`` how much resident
+memory may grow before a full garbage collection frees dead models (default
+32 MiB; Keras's ``clear_session`` collects before every new model).
 """
 
 from __future__ import annotations
@@ -453,10 +455,7 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     return keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
 
 
-# Old Keras models are reference cycles: only a full collection frees them, and
-# one takes a few tenths of a second once Keras and JAX are loaded. One runs when
-# resident memory has grown this much since the last.
-_GARBAGE_MB = float(os.environ.get("KERASNIP_GC_MB", 32))
+# Resident memory right after the last full collection kerasnip ran.
 _rss_after_collection = [-float("inf")]
 
 
@@ -478,7 +477,7 @@ def _rss_mb() -> float | None:
 def collect_garbage() -> None:
     """A full garbage collection, when memory has grown enough since the last one."""
     rss = _rss_mb()
-    if rss is None or rss - _rss_after_collection[0] >= _GARBAGE_MB:
+    if rss is None or rss - _rss_after_collection[0] >= config.garbage_collection_mb():
         gc.collect()
         _rss_after_collection[0] = _rss_mb() or 0.0
 
@@ -488,9 +487,10 @@ def clear_session() -> None:
 
     ``keras.backend.clear_session()`` ends with ``gc.collect()``, which takes
     a few tenths of a second once Keras and JAX are loaded: more than a whole
-    small fit. The collection runs here only once resident memory has grown
-    by ``KERASNIP_GC_MB`` (32 MiB) since the last, which bounds the memory
-    that dead models hold while it costs a collection per several new models.
+    small fit. Old models are reference cycles that only a full collection
+    frees, so one runs here once resident memory has grown by
+    ``KERASNIP_GC_MB`` (32 MiB) since the last: that bounds the memory dead
+    models hold, at the cost of one collection per several new models.
     """
     import keras
 
