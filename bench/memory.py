@@ -70,9 +70,10 @@ def run(ctx: Context) -> str:
         f"cycling through the 27 getting-started configurations: 100 MNIST rows, "
         f"{task['epochs']} epochs, then a predict; the estimator is dropped after each fit. "
         "Resident memory (VmRSS) after each fit. With reuse on, dropped estimators leave "
-        "their compiled models to the idle pool (4 by default) and `clear_session`'s full "
-        "garbage collection runs at most once per 20 of its own durations. "
-        "`python -m bench memory`.",
+        "their compiled models to the idle pool (4 by default; a model pushed out of it "
+        "frees its compiled functions at once). Either way a full garbage collection, "
+        "which frees dead models, runs whenever resident memory has grown by 32 MiB since "
+        "the last one (`KERASNIP_GC_MB`). `python -m bench memory`.",
         "",
         f"| run | RSS before (MiB) | after fit {SETTLE} | peak after {SETTLE} | "
         f"after fit {fits} | growth after fit {SETTLE} | fit time, total |",
