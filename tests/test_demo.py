@@ -1,16 +1,12 @@
 """The `python -m kerasnip demo` walk-through, run for real on a few epochs."""
 
-import contextlib
-import io
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from matplotlib.image import imread
 
 from kerasnip.__main__ import main
+from tests.helpers import run_demo, run_ok
 
 # Each in-process run re-creates the demo's spec.
 pytestmark = pytest.mark.filterwarnings(
@@ -21,10 +17,7 @@ pytestmark = pytest.mark.filterwarnings(
 def digits_run(tmp_path_factory):
     """One 3-epoch demo on digits: its exit status, printed text and output folder."""
     out = tmp_path_factory.mktemp("demo")
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        status = main(["demo", "--epochs", "3", "--out", str(out)])
-    return status, buffer.getvalue(), out
+    return (*run_demo("--epochs", "3", "--out", str(out)), out)
 
 
 def test_demo_prints_the_walk_through(digits_run):
@@ -105,20 +98,15 @@ def test_bad_arguments(argv, message, capsys):
 
 
 def test_module_help_in_a_subprocess():
-    done = subprocess.run([sys.executable, "-m", "kerasnip", "demo", "--help"],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
+    text = run_ok("-m", "kerasnip", "demo", "--help", timeout=120)
     for option in ("--data {digits,mnist}", "--data-dir DIR", "--epochs N", "--out DIR",
                    "--quiet"):
-        assert option in done.stdout
+        assert option in text
 
 
 def test_getting_started_example_runs(tmp_path):
-    example = Path(__file__).resolve().parents[1] / "examples" / "getting_started.py"
-    done = subprocess.run([sys.executable, str(example), "--epochs", "1",
-                           "--out", str(tmp_path / "history.png")],
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert re.search(r"\{'loss': [\d.]+, 'accuracy': [\d.]+\}", done.stdout)
-    assert ".pred_class" in done.stdout and ".pred_9" in done.stdout
+    text = run_ok("examples/getting_started.py", "--epochs", "1",
+                  "--out", tmp_path / "history.png")
+    assert re.search(r"\{'loss': [\d.]+, 'accuracy': [\d.]+\}", text)
+    assert ".pred_class" in text and ".pred_9" in text
     assert imread(tmp_path / "history.png").std() > 0.05

@@ -8,6 +8,7 @@ import pytest
 from matplotlib.image import imread
 
 from kerasnip.__main__ import main
+from tests.helpers import run_demo
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:A kerasnip spec named 'forked_mlp' already exists")
@@ -16,10 +17,7 @@ pytestmark = pytest.mark.filterwarnings(
 @pytest.fixture(scope="module")
 def functional_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_functional")
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        status = main(["demo", "--functional", "--epochs", "3", "--quiet", "--out", str(out)])
-    return status, buffer.getvalue(), out
+    return (*run_demo("--functional", "--epochs", "3", "--quiet", "--out", str(out)), out)
 
 
 def test_functional_demo_walks_through_the_fork_join_model(functional_run):

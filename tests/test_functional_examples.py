@@ -9,16 +9,9 @@ counts, and kerasnip.tune_grid):
 - two heads: a classification head and a regression head.
 """
 
-import io
-import os
 import pickle
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-import cloudpickle
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,39 +28,7 @@ from tests.functional_blocks import (
     two_head_data,
     two_input_data,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _round_trip(obj, how):
-    if how == "pickle":
-        return pickle.loads(pickle.dumps(obj))
-    if how == "cloudpickle":
-        return cloudpickle.loads(cloudpickle.dumps(obj))
-    buffer = io.BytesIO()
-    joblib.dump(obj, buffer)
-    buffer.seek(0)
-    return joblib.load(buffer)
-
-
-def _run(script, *args):
-    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path}, cwd=ROOT,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
-def _equal(a, b):
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for key in a:
-            np.testing.assert_array_equal(a[key], b[key])
-    else:
-        np.testing.assert_array_equal(a, b)
+from tests.helpers import PICKLERS, assert_same_predictions, round_trip, run_script
 
 
 @pytest.fixture(scope="module")
@@ -144,13 +105,13 @@ def test_functional_models_learn(forked_mlp):
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("how", ["pickle", "cloudpickle", "joblib"])
+@pytest.mark.parametrize("how", PICKLERS)
 @pytest.mark.parametrize("model", ["fork_join", "two_input", "two_head"])
 def test_pickle_round_trip(fitted, model, how):
     est, X = fitted[model]
-    loaded = _round_trip(est, how)
+    loaded = round_trip(est, how)
     assert type(loaded) is type(est)
-    _equal(loaded.predict(X), est.predict(X))
+    assert_same_predictions(loaded.predict(X), est.predict(X))
     assert loaded.get_params() == est.get_params()
 
 
@@ -158,7 +119,7 @@ def test_pickles_predict_the_same_in_a_fresh_process(fitted, tmp_path):
     for name, (est, X) in fitted.items():
         (tmp_path / f"{name}.pkl").write_bytes(pickle.dumps((est, X)))
         (tmp_path / f"{name}.expected.pkl").write_bytes(pickle.dumps(est.predict(X)))
-    out = _run(
+    out = run_script(
         """
         import pickle, sys
         from pathlib import Path
@@ -181,7 +142,7 @@ def test_pickles_predict_the_same_in_a_fresh_process(fitted, tmp_path):
 
 def test_blocks_defined_in_main_pickle_into_another_process(tmp_path):
     fitted_path = tmp_path / "model.pkl"
-    first = _run(
+    first = run_script(
         """
         import sys, pickle
         import kerasnip, keras, numpy as np
@@ -214,7 +175,7 @@ def test_blocks_defined_in_main_pickle_into_another_process(tmp_path):
         """,
         fitted_path,
     )
-    second = _run(
+    second = run_script(
         """
         import sys, pickle
         import numpy as np
@@ -360,7 +321,7 @@ def test_parallel_tune_grid_with_blocks_in_main(tmp_path):
                     for jobs in (2, None)]
             print(len(runs[0]), bool(np.isfinite(runs[0]).all()), np.allclose(*runs))
         """))
-    out = _run(f"import runpy; runpy.run_path({str(script)!r}, run_name='__main__')")
+    out = run_script(f"import runpy; runpy.run_path({str(script)!r}, run_name='__main__')")
     assert out.split() == ["2", "True", "True"]
 
 

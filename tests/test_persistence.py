@@ -3,13 +3,9 @@
 import inspect
 import io
 import json
-import os
 import pickle
-import subprocess
 import sys
-import textwrap
 import zipfile
-from pathlib import Path
 
 import cloudpickle
 import joblib
@@ -24,19 +20,7 @@ import kerasnip
 from kerasnip import persistence, registry
 from kerasnip import spec as spec_module
 from kerasnip.persistence import LoadError, read_manifest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(script: str, *args: str, pythonpath: str = str(ROOT)) -> str:
-    """Run ``script`` in a fresh interpreter in the repository root (same backend and cache)."""
-    env = {**os.environ, "PYTHONPATH": pythonpath}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+from tests.helpers import assert_same_predictions, run_script
 
 
 @pytest.fixture(scope="module")
@@ -475,30 +459,21 @@ def functional_models():
         kerasnip.remove_keras_spec(name)
 
 
-def _assert_same_predictions(got, expected):
-    if isinstance(expected, dict):
-        assert sorted(got) == sorted(expected)
-        for key in expected:
-            np.testing.assert_array_equal(got[key], expected[key])
-    else:
-        np.testing.assert_array_equal(got, expected)
-
-
 @pytest.mark.parametrize("name", ["persist_two_input", "persist_two_head"])
 def test_functional_round_trip(functional_models, name, tmp_path, without_live_classes):
     est, X, y = functional_models[name]
     est.save(tmp_path / "f.kerasnip")
     loaded = kerasnip.load(tmp_path / "f.kerasnip")
     assert type(loaded) is not type(est) and loaded.kerasnip_spec.kind == "functional"
-    _assert_same_predictions(loaded.predict(X), est.predict(X))
-    _assert_same_predictions(loaded.predict_proba(X), est.predict_proba(X))
+    assert_same_predictions(loaded.predict(X), est.predict(X))
+    assert_same_predictions(loaded.predict_proba(X), est.predict_proba(X))
     pd.testing.assert_frame_equal(kerasnip.predict_table(loaded, X),
                                   kerasnip.predict_table(est, X))
     assert kerasnip.keras_evaluate(loaded, X, y) == pytest.approx(
         kerasnip.keras_evaluate(est, X, y))
     # The graph (inp_spec wiring included) is rebuilt from the file: refitting with
     # the same seed trains the very same model.
-    _assert_same_predictions(clone(loaded).fit(X, y).predict(X), est.predict(X))
+    assert_same_predictions(clone(loaded).fit(X, y).predict(X), est.predict(X))
 
 
 def test_functional_manifest_keeps_inp_spec_wiring(functional_models, tmp_path):
@@ -638,7 +613,7 @@ def fresh_process(fitted_clf, fitted_reg, functional_models, gone_model, tmp_pat
     est.save(folder / "gone.kerasnip")
     np.save(folder / "gone_X.npy", X)
     np.save(folder / "gone_y.npy", y)
-    output = _run(FRESH_SCRIPT, str(folder), *models)
+    output = run_script(FRESH_SCRIPT, str(folder), *models)
     return folder, json.loads(output.strip().splitlines()[-1])
 
 
@@ -650,7 +625,7 @@ def _check_fresh_predictions(folder, name, est, X):
         got = pickle.loads((folder / f"out_{name}_{how}.pkl").read_bytes())
         assert sorted(got) == sorted(expected), how
         for key, value in expected.items():
-            _assert_same_predictions(got[key], value)
+            assert_same_predictions(got[key], value)
 
 
 @pytest.mark.parametrize("which", ["clf", "reg"])

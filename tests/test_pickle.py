@@ -1,46 +1,14 @@
 """Pickling generated classes and fitted estimators (pickle, joblib, cloudpickle, new processes)."""
 
 import copy
-import io
-import os
 import pickle
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
-import cloudpickle
-import joblib
 import keras
 import numpy as np
 import pytest
 
 import kerasnip
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _dumps_loads(obj, how):
-    if how == "pickle":
-        return pickle.loads(pickle.dumps(obj))
-    if how == "cloudpickle":
-        return cloudpickle.loads(cloudpickle.dumps(obj))
-    buffer = io.BytesIO()
-    joblib.dump(obj, buffer)
-    buffer.seek(0)
-    return joblib.load(buffer)
-
-
-def _run(script: str, *args: str) -> str:
-    """Run ``script`` in a fresh interpreter (same backend and cache settings)."""
-    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": path}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+from tests.helpers import PICKLERS, round_trip, run_script
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +24,17 @@ def fitted_reg(reg_spec, regression_data):
     return reg_spec(fit_epochs=2, random_state=0).fit(X, y)
 
 
-@pytest.mark.parametrize("how", ["pickle", "cloudpickle", "joblib"])
+@pytest.mark.parametrize("how", PICKLERS)
 def test_class_round_trip_returns_the_same_class(clf_spec, how):
-    assert _dumps_loads(clf_spec, how) is clf_spec
-    assert _dumps_loads(kerasnip.KerasClassifier, how) is kerasnip.KerasClassifier
+    assert round_trip(clf_spec, how) is clf_spec
+    assert round_trip(kerasnip.KerasClassifier, how) is kerasnip.KerasClassifier
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("how", ["pickle", "cloudpickle", "joblib"])
+@pytest.mark.parametrize("how", PICKLERS)
 def test_fitted_classifier_round_trip(fitted_clf, digits, how):
     X, _ = digits
-    loaded = _dumps_loads(fitted_clf, how)
+    loaded = round_trip(fitted_clf, how)
     assert type(loaded) is type(fitted_clf)
     assert isinstance(loaded.model_, keras.Model)
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted_clf.predict_proba(X))
@@ -77,10 +45,10 @@ def test_fitted_classifier_round_trip(fitted_clf, digits, how):
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("how", ["pickle", "cloudpickle", "joblib"])
+@pytest.mark.parametrize("how", PICKLERS)
 def test_fitted_regressor_round_trip(fitted_reg, regression_data, how):
     X, _ = regression_data
-    loaded = _dumps_loads(fitted_reg, how)
+    loaded = round_trip(fitted_reg, how)
     np.testing.assert_array_equal(loaded.predict(X), fitted_reg.predict(X))
     assert loaded.n_features_in_ == 5
 
@@ -132,8 +100,8 @@ def test_instance_of_a_replaced_spec_still_pickles(digits):
         with pytest.warns(UserWarning, match="replacing"):
             kerasnip.create_keras_sequential_spec(
                 "replaced_pickle", {"start": start, "out": out}, "classification")
-        for how in ("pickle", "cloudpickle", "joblib"):
-            loaded = _dumps_loads(est, how)
+        for how in PICKLERS:
+            loaded = round_trip(est, how)
             assert "num_hidden" in loaded.get_params()
             np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
         # the registry keeps the newer definition
@@ -149,7 +117,7 @@ def test_fitted_estimator_predicts_identically_in_a_fresh_process(fitted_clf, di
     np.save(tmp_path / "proba.npy", fitted_clf.predict_proba(X))
     with open(tmp_path / "est.pkl", "wb") as fh:
         pickle.dump(fitted_clf, fh)
-    out = _run(
+    out = run_script(
         """
         import pickle, sys
         from pathlib import Path
@@ -218,8 +186,8 @@ print(cls.__name__, kerasnip.model_exists("main_mlp"), len(refit.model_.layers))
 
 
 def test_blocks_defined_in_main_load_in_a_process_without_them(tmp_path):
-    _run(MAIN_SCRIPT, str(tmp_path))
-    out = _run(LOAD_SCRIPT, str(tmp_path))
+    run_script(MAIN_SCRIPT, str(tmp_path))
+    out = run_script(LOAD_SCRIPT, str(tmp_path))
     # Dense + Dropout for one hidden repeat, then the output Dense
     assert out.split() == ["main_mlp", "True", "3"]
 

@@ -245,16 +245,10 @@ def test_collapse_name_clash():
 
 
 def test_forecasting_example_runs_small(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.helpers import run_ok
 
-    script = Path(__file__).resolve().parents[1] / "examples" / "forecasting.py"
     out = tmp_path / "forecast.png"
-    done = subprocess.run(
-        [sys.executable, str(script), "--n", "120", "--timesteps", "12", "--horizon", "4",
-         "--epochs", "3", "--draws", "200", "--out", str(out)],
-        capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "whole-trajectory coverage, joint bands" in done.stdout
+    text = run_ok("examples/forecasting.py", "--n", "120", "--timesteps", "12", "--horizon", "4",
+                  "--epochs", "3", "--draws", "200", "--out", out, timeout=600)
+    assert "whole-trajectory coverage, joint bands" in text
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -338,19 +338,15 @@ def test_compile_keras_grid_reports_what_fails(clf_spec, digits, capsys):
 
 
 def test_getting_started_tuning_script_runs_end_to_end(tmp_path):
-    import subprocess
-    from pathlib import Path
+    from tests.helpers import run_ok
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "tuning_getting_started.py"
-    done = subprocess.run([sys.executable, str(example), "--epochs", "1",
-                           "--plot", str(tmp_path / "tuning.png")],
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    table = done.stdout.split("\n\n")[0].splitlines()
+    text = run_ok("examples/tuning_getting_started.py", "--epochs", "1",
+                  "--plot", tmp_path / "tuning.png", timeout=600)
+    table = text.split("\n\n")[0].splitlines()
     assert table[0].split() == ["num_hidden_1", "hidden_1_units", "hidden_1_rate", ".metric",
                                 "mean", "n", "std_err", ".config"]
     assert len(table) == 1 + 5 and all(re.search(r" 3 .* Model\d\d$", row) for row in table[1:])
-    assert "27 configurations x 3 folds + final fit" in done.stdout
-    assert "Total params" in done.stdout  # the finalized model's summary
+    assert "27 configurations x 3 folds + final fit" in text
+    assert "Total params" in text  # the finalized model's summary
     picture = imread(tmp_path / "tuning.png")
     assert picture.shape[1] > 2 * picture.shape[0]  # three panels side by side

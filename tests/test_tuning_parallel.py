@@ -15,8 +15,7 @@ import pytest
 
 import kerasnip
 from kerasnip import tune
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, python_env, run_ok
 
 # Shared by the scripts below: 80 digits, a 2-fold search over tiny 1-epoch models.
 SCRIPT_DATA = """
@@ -29,13 +28,6 @@ import kerasnip
 X, y = load_digits(n_class=4, return_X_y=True)
 X, y = (X[:80] / 16.0).astype("float32"), y[:80]
 """
-
-
-def _run(script: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(script), *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
 
 
 def _write(path: Path, body: str) -> Path:
@@ -81,9 +73,7 @@ def test_loky_with_blocks_in_main_matches_a_sequential_run(tmp_path):
             print("identical", len(two.collect_metrics()))
     """)
     save_dir = tmp_path / "saved"
-    done = _run(script, str(save_dir))
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "identical 3" in done.stdout
+    assert "identical 3" in run_ok(script, save_dir)
     # The workers wrote each (configuration, fold) themselves.
     assert len(list((save_dir / "fits").glob("*.pkl"))) == 3 * 2
 
@@ -134,10 +124,9 @@ def test_a_killed_run_resumes_without_refitting_and_matches(tmp_path):
     total = 5 * 2
 
     # The reference: one uninterrupted run.
-    reference = _run(script, str(tmp_path / "full"), str(tmp_path / "full_pred.pkl"),
-                     str(tmp_path / "full_metrics.pkl"))
-    assert reference.returncode == 0, reference.stderr[-3000:]
-    assert "resumed 0" in reference.stdout
+    reference = run_ok(script, tmp_path / "full", tmp_path / "full_pred.pkl",
+                       tmp_path / "full_metrics.pkl")
+    assert "resumed 0" in reference
 
     # A run killed (SIGKILL, no clean-up) after a few fits were saved.
     save_dir = tmp_path / "killed"
@@ -145,7 +134,7 @@ def test_a_killed_run_resumes_without_refitting_and_matches(tmp_path):
     process = subprocess.Popen(
         [sys.executable, str(script), str(save_dir), str(tmp_path / "unused1.pkl"),
          str(tmp_path / "unused2.pkl")],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, env=python_env(),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 240
@@ -159,10 +148,9 @@ def test_a_killed_run_resumes_without_refitting_and_matches(tmp_path):
     assert 3 <= len(saved) < total, f"kill came too late: {len(saved)} of {total} saved"
 
     # The rerun reads the saved fits back, fits only the rest, and matches.
-    resumed = _run(script, str(save_dir), str(tmp_path / "resumed_pred.pkl"),
-                   str(tmp_path / "resumed_metrics.pkl"))
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert f"resumed {len(saved)}" in resumed.stdout
+    resumed = run_ok(script, save_dir, tmp_path / "resumed_pred.pkl",
+                     tmp_path / "resumed_metrics.pkl")
+    assert f"resumed {len(saved)}" in resumed
     for path, stamp in saved.items():
         assert (path.stat().st_ino, path.stat().st_mtime_ns) == stamp  # not rewritten
     assert len(list(fits.glob("*.pkl"))) == total

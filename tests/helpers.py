@@ -1,0 +1,77 @@
+"""Helpers shared by the tests: fresh interpreters, pickle-family round trips, demo runs."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import joblib
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PICKLERS = ("pickle", "cloudpickle", "joblib")
+
+
+def python_env() -> dict[str, str]:
+    """This process's environment (backend, compile cache) with the repository importable."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
+                                                         os.environ.get("PYTHONPATH", "")])}
+
+
+def run_python(*argv: Any, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python *argv`` in a fresh interpreter in the repository root, unchecked."""
+    return subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
+                          env=python_env(), cwd=ROOT, timeout=timeout, check=False)
+
+
+def run_ok(*argv: Any, timeout: float = 300) -> str:
+    """:func:`run_python`, failing the test with the end of stderr unless it exits 0; stdout."""
+    done = run_python(*argv, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def run_script(script: str, *args: Any) -> str:
+    """Run the (dedented) source ``script`` as ``__main__`` of a fresh interpreter; its stdout."""
+    return run_ok("-c", textwrap.dedent(script), *args)
+
+
+def round_trip(obj: Any, how: str) -> Any:
+    """``obj`` dumped and loaded again with ``how``, one of :data:`PICKLERS`."""
+    if how == "pickle":
+        return pickle.loads(pickle.dumps(obj))
+    if how == "cloudpickle":
+        return cloudpickle.loads(cloudpickle.dumps(obj))
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    buffer.seek(0)
+    return joblib.load(buffer)
+
+
+def assert_same_predictions(got: Any, expected: Any) -> None:
+    """Equal arrays, or dicts of equal arrays with the same keys (multi-output models)."""
+    if isinstance(expected, dict):
+        assert list(got) == list(expected)
+        for key in expected:
+            np.testing.assert_array_equal(got[key], expected[key])
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def run_demo(*argv: str) -> tuple[int, str]:
+    """``kerasnip demo *argv`` in this process: its exit status and printed text."""
+    from kerasnip.__main__ import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        status = main(["demo", *argv])
+    return status, buffer.getvalue()
