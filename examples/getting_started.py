@@ -13,25 +13,11 @@ import argparse
 
 import kerasnip  # before keras: picks JAX when Keras's configured backend is not installed
 
-# isort: split
-import keras
-
-# ---- 1. Layer blocks: plain functions that add layers to a Keras model.
-
-
-def input_block(model, input_shape):
-    return keras.Sequential([keras.Input(shape=input_shape)])
-
-
-def dense_block(model, units=128, rate=0.4):
-    model.add(keras.layers.Dense(units, activation="relu"))
-    model.add(keras.layers.Dropout(rate))
-    return model
-
-
-def output_block(model, num_classes):
-    model.add(keras.layers.Dense(num_classes, activation="softmax"))
-    return model
+# ---- 1. Layer blocks: plain functions that add layers to a Keras model. The walk-through's
+#      three live in kerasnip.demo (``python -m kerasnip demo`` prints their source):
+#      input_block(model, input_shape) starts a keras.Sequential, dense_block(model,
+#      units=128, rate=0.4) adds Dense + Dropout, output_block(model, num_classes) the softmax.
+from kerasnip.demo import dense_block, input_block, output_block
 
 
 def main() -> None:

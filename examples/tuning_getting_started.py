@@ -14,29 +14,10 @@ from pathlib import Path
 
 import kerasnip
 
-# Blocks import Keras themselves: importing kerasnip first lets it pick an
-# installed backend (JAX) when Keras's configured one is missing.
-
-
-def input_block(model, input_shape):
-    import keras
-
-    return keras.Sequential([keras.Input(shape=input_shape)])
-
-
-def dense_block(model, units=128, rate=0.4):
-    import keras
-
-    model.add(keras.layers.Dense(units, activation="relu"))
-    model.add(keras.layers.Dropout(rate))
-    return model
-
-
-def output_block(model, num_classes):
-    import keras
-
-    model.add(keras.layers.Dense(num_classes, activation="softmax"))
-    return model
+# The walk-through's blocks (input, hidden_1, hidden_2, output; see getting_started.py).
+# Keras is imported inside main: importing kerasnip first lets it pick an installed
+# backend (JAX) when Keras's configured one is missing.
+from kerasnip.demo import LAYER_BLOCKS
 
 
 def main() -> None:
@@ -58,12 +39,8 @@ def main() -> None:
     X = X[: args.rows].reshape(args.rows, -1).astype("float32") / scale
     y = y[: args.rows]
 
-    mnist_mlp = kerasnip.create_keras_sequential_spec(
-        "mnist_mlp",
-        {"input": input_block, "hidden_1": dense_block, "hidden_2": dense_block,
-         "output": output_block},
-        mode="classification",
-    )
+    mnist_mlp = kerasnip.create_keras_sequential_spec("mnist_mlp", LAYER_BLOCKS,
+                                                      mode="classification")
 
     started = time.perf_counter()
     spec = mnist_mlp(num_hidden_1=kerasnip.tune(), hidden_1_units=kerasnip.tune(),

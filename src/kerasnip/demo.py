@@ -33,7 +33,8 @@ N_SHOWN = 6
 
 
 # ------------------------------------------------------------------ the layer blocks
-# These three functions are the walk-through's blocks; the demo prints their source.
+# These three functions are the walk-through's blocks; the demo prints their source and
+# examples/getting_started.py and examples/tuning_getting_started.py import them.
 
 
 def input_block(model, input_shape):
