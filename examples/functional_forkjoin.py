@@ -16,36 +16,15 @@ import argparse
 import kerasnip  # before keras: picks JAX when Keras's configured backend is not installed
 
 # isort: split
-import keras
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
-# ---- 1. Blocks are graph nodes: an argument named after a block is an edge.
-
-
-def input_block(input_shape):
-    return keras.Input(shape=input_shape)
-
-
-def path_block(tensor, units=16):
-    return keras.layers.Dense(units, activation="relu")(tensor)
-
-
-def concat_block(input_a, input_b):
-    return keras.layers.Concatenate()([input_a, input_b])
-
-
-def output_block(tensor):
-    return keras.layers.Dense(1)(tensor)
-
-
-LAYER_BLOCKS = {
-    "main_input": input_block,
-    "path_a": kerasnip.inp_spec(path_block, "main_input"),
-    "path_b": kerasnip.inp_spec(path_block, "main_input"),
-    "concatenated": kerasnip.inp_spec(concat_block, {"input_a": "path_a", "input_b": "path_b"}),
-    "output": kerasnip.inp_spec(output_block, "concatenated"),  # the block named "output" ends it
-}
+# ---- 1. Blocks are graph nodes: an argument named after a block is an edge. The demo's
+#      layer_blocks() forks "main_input" into "path_a" and "path_b" (path_block: Dense with
+#      ReLU, wired to its upstream block by kerasnip.inp_spec), joins them in "concatenated"
+#      and ends in the block named "output" (one linear unit);
+#      ``python -m kerasnip demo --functional`` prints their source.
+from kerasnip.demo_functional import layer_blocks
 
 
 def main() -> None:
@@ -55,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     # ---- 2. The spec: a scikit-learn regressor class with one parameter per setting.
-    forked_mlp = kerasnip.create_keras_functional_spec("forked_mlp", LAYER_BLOCKS, "regression")
+    forked_mlp = kerasnip.create_keras_functional_spec("forked_mlp", layer_blocks(), "regression")
     print("Architecture parameters:",
           [p.name for p in forked_mlp.kerasnip_spec.parameters if p.role in ("num", "block")])
 

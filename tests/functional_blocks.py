@@ -3,26 +3,19 @@
 They mirror the R package's README and vignette examples: the fork-join
 regression, a two-input (8x8 image + tabular) classifier, and a two-headed
 model with a classification and a regression head. Importable, so pickles
-of them resolve in a fresh process.
+of them resolve in a fresh process. The fork-join blocks are the functional
+demo's (``kerasnip.demo_functional``), the same ones the example script uses.
 """
+
+import inspect
+import textwrap
 
 import keras
 import numpy as np
 import pandas as pd
 
-from kerasnip import inp_spec
-
-
-def input_block(input_shape):
-    return keras.Input(shape=input_shape)
-
-
-def path_block(tensor, units=16):
-    return keras.layers.Dense(units, activation="relu")(tensor)
-
-
-def concat_block(input_a, input_b):
-    return keras.layers.Concatenate()([input_a, input_b])
+from kerasnip import demo_functional, inp_spec
+from kerasnip.demo_functional import concat_block, input_block, path_block
 
 
 def regression_output(tensor, num_outputs):
@@ -42,13 +35,9 @@ def conv_block(tensor, filters=4):
     return keras.layers.Flatten()(x)
 
 
-FORK_JOIN_BLOCKS = {
-    "main_input": input_block,
-    "path_a": inp_spec(path_block, "main_input"),
-    "path_b": inp_spec(path_block, "main_input"),
-    "concatenated": inp_spec(concat_block, {"input_a": "path_a", "input_b": "path_b"}),
-    "output": inp_spec(regression_output, "concatenated"),
-}
+# The demo's graph with an output of ``num_outputs`` units, for multi-column targets too.
+FORK_JOIN_BLOCKS = {**demo_functional.layer_blocks(),
+                    "output": inp_spec(regression_output, "concatenated")}
 
 TWO_INPUT_BLOCKS = {
     "image": input_block,
@@ -99,3 +88,16 @@ def fork_join_data(n=40, seed=0):
 
 def add_block(input_a, input_b):
     return keras.layers.Add()([input_a, input_b])
+
+
+def fork_join_script(body: str) -> str:
+    """Source defining the demo's fork-join blocks in ``__main__`` and ``BLOCKS``, then ``body``.
+
+    Run as a script, its blocks are not importable from anywhere else, so a
+    pickle made there has to carry them by value.
+    """
+    blocks = (demo_functional.input_block, demo_functional.path_block,
+              demo_functional.concat_block, demo_functional.output_block)
+    definitions = "\n\n".join(inspect.getsource(block) for block in blocks)
+    return (f"import kerasnip\n\n{definitions}\n\n"
+            f"BLOCKS = {demo_functional.LAYER_BLOCKS_SOURCE}\n\n{textwrap.dedent(body)}")

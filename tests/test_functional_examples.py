@@ -10,7 +10,7 @@ counts, and kerasnip.tune_grid):
 """
 
 import pickle
-import textwrap
+import re
 
 import numpy as np
 import pandas as pd
@@ -25,10 +25,11 @@ from tests.functional_blocks import (
     TWO_HEAD_BLOCKS,
     TWO_INPUT_BLOCKS,
     fork_join_data,
+    fork_join_script,
     two_head_data,
     two_input_data,
 )
-from tests.helpers import PICKLERS, assert_same_predictions, round_trip, run_script
+from tests.helpers import PICKLERS, assert_same_predictions, round_trip, run_ok, run_script
 
 
 @pytest.fixture(scope="module")
@@ -143,36 +144,17 @@ def test_pickles_predict_the_same_in_a_fresh_process(fitted, tmp_path):
 def test_blocks_defined_in_main_pickle_into_another_process(tmp_path):
     fitted_path = tmp_path / "model.pkl"
     first = run_script(
-        """
+        fork_join_script("""
         import sys, pickle
-        import kerasnip, keras, numpy as np
+        import numpy as np
 
-        def input_block(input_shape):
-            return keras.Input(shape=input_shape)
-
-        def path_block(tensor, units=16):
-            return keras.layers.Dense(units, activation="relu")(tensor)
-
-        def concat_block(input_a, input_b):
-            return keras.layers.Concatenate()([input_a, input_b])
-
-        def output_block(tensor):
-            return keras.layers.Dense(1)(tensor)
-
-        spec = kerasnip.create_keras_functional_spec("main_forked", {
-            "main_input": input_block,
-            "path_a": kerasnip.inp_spec(path_block, "main_input"),
-            "path_b": kerasnip.inp_spec(path_block, "main_input"),
-            "concatenated": kerasnip.inp_spec(concat_block,
-                                              {"input_a": "path_a", "input_b": "path_b"}),
-            "output": kerasnip.inp_spec(output_block, "concatenated"),
-        }, "regression")
+        spec = kerasnip.create_keras_functional_spec("main_forked", BLOCKS, "regression")
         X = np.linspace(-1, 1, 60, dtype="float32").reshape(20, 3)
         est = spec(path_a_units=4, path_b_units=2, fit_epochs=2, random_state=0).fit(X, X.sum(1))
         with open(sys.argv[1], "wb") as f:
             pickle.dump(est, f)
         print(repr(est.predict(X[:3]).tolist()))
-        """,
+        """),
         fitted_path,
     )
     second = run_script(
@@ -285,31 +267,12 @@ def test_tune_grid_two_inputs_and_two_heads(two_input_cnn, two_headed):
 
 def test_parallel_tune_grid_with_blocks_in_main(tmp_path):
     script = tmp_path / "forked_parallel.py"
-    script.write_text(textwrap.dedent(
+    script.write_text(fork_join_script(
         """
-        import kerasnip, keras, numpy as np, pandas as pd
-
-        def input_block(input_shape):
-            return keras.Input(shape=input_shape)
-
-        def path_block(tensor, units=16):
-            return keras.layers.Dense(units, activation="relu")(tensor)
-
-        def concat_block(input_a, input_b):
-            return keras.layers.Concatenate()([input_a, input_b])
-
-        def output_block(tensor):
-            return keras.layers.Dense(1)(tensor)
+        import numpy as np, pandas as pd
 
         if __name__ == "__main__":
-            spec = kerasnip.create_keras_functional_spec("forked_parallel", {
-                "main_input": input_block,
-                "path_a": kerasnip.inp_spec(path_block, "main_input"),
-                "path_b": kerasnip.inp_spec(path_block, "main_input"),
-                "concatenated": kerasnip.inp_spec(concat_block,
-                                                  {"input_a": "path_a", "input_b": "path_b"}),
-                "output": kerasnip.inp_spec(output_block, "concatenated"),
-            }, "regression")
+            spec = kerasnip.create_keras_functional_spec("forked_parallel", BLOCKS, "regression")
             rng = np.random.default_rng(0)
             X = rng.normal(size=(40, 4)).astype("float32")
             y = X.sum(1)
@@ -339,3 +302,9 @@ def test_randomized_search_over_widths_and_repeats(forked_mlp):
     assert len(tried) == 3
     assert all(2 <= p["path_b_units"] <= 8 and 0 <= p["num_path_a"] <= 2 for p in tried)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_forkjoin_example_script_runs():
+    text = run_ok("examples/functional_forkjoin.py", "--epochs", "2", "--folds", "2")
+    assert "['num_path_a', 'num_path_b', 'num_output', 'path_a_units', 'path_b_units']" in text
+    assert re.search(r"test R\^2 of the tuned model: -?\d\.\d{3}", text)

@@ -480,7 +480,7 @@ def test_functional_manifest_keeps_inp_spec_wiring(functional_models, tmp_path):
     est = functional_models["persist_two_input"][0]
     est.save(tmp_path / "f.kerasnip")
     blocks = {b["name"]: b for b in read_manifest(tmp_path / "f.kerasnip")["spec"]["blocks"]}
-    assert blocks["joined"]["function"] == "tests.functional_blocks:concat_block"
+    assert blocks["joined"]["function"] == "kerasnip.demo_functional:concat_block"
     assert blocks["joined"]["inp_spec"] == {"input_a": "conv", "input_b": "dense"}
     assert blocks["joined"]["upstream"] == {"conv": "conv", "dense": "dense"}
     assert blocks["image"]["inputs"] == []

@@ -59,24 +59,26 @@ def output_block(tensor):
 
 def layer_blocks() -> dict[str, Any]:
     """The graph: argument names (renamed by ``inp_spec``) are the upstream blocks."""
-    from kerasnip import inp_spec
+    import kerasnip
 
     return {
         "main_input": input_block,
-        "path_a": inp_spec(path_block, "main_input"),
-        "path_b": inp_spec(path_block, "main_input"),
-        "concatenated": inp_spec(concat_block, {"input_a": "path_a", "input_b": "path_b"}),
-        "output": inp_spec(output_block, "concatenated"),
+        "path_a": kerasnip.inp_spec(path_block, "main_input"),
+        "path_b": kerasnip.inp_spec(path_block, "main_input"),
+        "concatenated": kerasnip.inp_spec(concat_block, {"input_a": "path_a", "input_b": "path_b"}),
+        "output": kerasnip.inp_spec(output_block, "concatenated"),
     }
 
 
-LAYER_BLOCKS_SOURCE = '''{
-    "main_input": input_block,
-    "path_a": kerasnip.inp_spec(path_block, "main_input"),
-    "path_b": kerasnip.inp_spec(path_block, "main_input"),
-    "concatenated": kerasnip.inp_spec(concat_block, {"input_a": "path_a", "input_b": "path_b"}),
-    "output": kerasnip.inp_spec(output_block, "concatenated"),
-}'''
+def _returned_dict_source(function: Any) -> str:
+    """The source of the dict literal ``function`` returns, indented as at top level."""
+    lines = inspect.getsource(function).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "return {")
+    return "\n".join(["{", *(line[4:] for line in lines[start + 1:])])
+
+
+LAYER_BLOCKS_SOURCE = _returned_dict_source(layer_blocks)
+"""The dict :func:`layer_blocks` returns, as source: the demo prints it, tests run it."""
 
 
 def fit_parameters(epochs: int, seed: int) -> dict[str, Any]:
