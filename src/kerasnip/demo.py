@@ -176,12 +176,18 @@ def create_spec(ctx: DemoContext) -> None:
     ctx.spec = kerasnip.create_keras_sequential_spec(MODEL_NAME, LAYER_BLOCKS, "classification")
     print(f"{MODEL_NAME} is a scikit-learn classifier class. Its architecture parameters, "
           "by block:")
+    print_architecture_parameters(ctx.spec)
+
+
+def print_architecture_parameters(spec: type) -> None:
+    """Print a generated class's ``num_*`` and block parameters, one line per block."""
     by_block: dict[str, list[str]] = {}
-    for p in ctx.spec.kerasnip_spec.parameters:
+    for p in spec.kerasnip_spec.parameters:
         if p.role in ("num", "block"):
             by_block.setdefault(p.block, []).append(p.name)
+    width = max(map(len, by_block), default=0) + 2
     for block, names in by_block.items():
-        print(f"  {block + ':':<10}{', '.join(names)}")
+        print(f"  {block + ':':<{width}}{', '.join(names)}")
 
 
 def fit_model(ctx: DemoContext) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from kerasnip.demo import DemoContext, Section, write_pictures
+from kerasnip.demo import DemoContext, Section, print_architecture_parameters, write_pictures
 
 MODEL_NAME = "forked_mlp"
 N_SHOWN = 6
@@ -127,12 +127,7 @@ def create_spec(ctx: DemoContext) -> None:
     print(f"{MODEL_NAME} is a scikit-learn regressor class. Its architecture parameters, "
           "by block\n(num_* repeats a single-input block; the input and the two-input join "
           "have none):")
-    by_block: dict[str, list[str]] = {}
-    for p in ctx.spec.kerasnip_spec.parameters:
-        if p.role in ("num", "block"):
-            by_block.setdefault(p.block, []).append(p.name)
-    for block, names in by_block.items():
-        print(f"  {block + ':':<8}{', '.join(names)}")
+    print_architecture_parameters(ctx.spec)
 
 
 def fit_model(ctx: DemoContext) -> None:
