@@ -57,7 +57,10 @@ TWO_HEAD_BLOCKS = {
 
 
 def digits(n=60, n_class=3):
-    """``n`` rows of scikit-learn's 8x8 digits scaled to [0, 1] and their labels."""
+    """``n`` rows of scikit-learn's 8x8 digits scaled to [0, 1] and their labels.
+
+    The ``digits`` fixture is ``digits(80, n_class=4)``.
+    """
     from sklearn.datasets import load_digits
 
     X, y = load_digits(n_class=n_class, return_X_y=True)
@@ -80,6 +83,7 @@ def two_head_data(n=60):
 
 
 def fork_join_data(n=40, seed=0):
+    """``n`` rows of 5 normal features and a noisy linear target (also the ``regression_data``)."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 5)).astype("float32")
     y = X @ np.array([1.0, -2.0, 0.5, 0.0, 1.5], dtype="float32") + 0.1 * rng.normal(size=n)
