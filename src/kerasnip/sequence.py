@@ -334,6 +334,11 @@ class LeadTargets(_ColumnStep):
             raise ValueError("LeadTargets: leads is empty; give at least one step ahead.")
         return [_positive_int(k, "each lead", "LeadTargets") for k in leads]
 
+    def _added(self) -> list[tuple[str, Any, int]]:
+        """``(new column name, led column, steps ahead)`` in output order."""
+        leads = self._leads()
+        return [(f"lead_{k}_{column}", column, k) for column in self.columns_ for k in leads]
+
     def fit(self, X: Any, y: Any = None) -> LeadTargets:
         """Check the parameters and resolve the columns.
 
@@ -347,9 +352,9 @@ class LeadTargets(_ColumnStep):
         -------
         self
         """
-        leads = self._leads()
+        self._leads()  # checked before the columns, so a bad lead is reported first
         frame = self._fit_columns(X)
-        self.target_names_ = [f"lead_{k}_{column}" for column in self.columns_ for k in leads]
+        self.target_names_ = [name for name, _, _ in self._added()]
         clash = [name for name in self.target_names_ if name in frame.columns]
         if clash:
             raise ValueError(
@@ -371,11 +376,7 @@ class LeadTargets(_ColumnStep):
             ``X``'s columns followed by :attr:`target_names_`.
         """
         frame = self._frame(X, reset=False)
-        leads = self._leads()
-        added = {
-            f"lead_{k}_{column}": frame[column].shift(-k)
-            for column in self.columns_ for k in leads
-        }
+        added = {name: frame[column].shift(-k) for name, column, k in self._added()}
         out = pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
         return out if isinstance(X, pd.DataFrame) else out.to_numpy()
 
