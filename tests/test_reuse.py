@@ -198,6 +198,16 @@ def test_other_input_shape_or_classes_builds_a_new_model(clf_spec, digits):
     assert est.model_ is not model() and est.model_.output_shape == (None, 3)
 
 
+def test_a_parameter_list_changed_in_place_builds_a_new_model(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=1, compile_metrics=["accuracy"], random_state=0).fit(X, y)
+    model = weakref.ref(est.model_)
+    est.compile_metrics.append("mean_squared_error")
+    est.fit(X, y)
+    assert est.model_ is not model()
+    assert "mean_squared_error" in est.history_.columns
+
+
 def test_a_failed_fit_is_not_reused(clf_spec, digits):
     class Boom(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

@@ -114,8 +114,15 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _keys_match(a: tuple, b: tuple) -> bool:
-    return _same(a, b)
+def _snapshot(value: Any) -> Any:
+    """Copies of plain lists, tuples and dicts (their items as they are), so that
+    a parameter list mutated in place after a fit is not mistaken for the one
+    the model was compiled with."""
+    if type(value) in (list, tuple):
+        return type(value)(_snapshot(v) for v in value)
+    if type(value) is dict:
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
 
 
 def configuration_key(estimator: Any) -> tuple:
@@ -137,7 +144,7 @@ def configuration_key(estimator: Any) -> tuple:
     from kerasnip import registry
 
     routed = estimator.routed_params()
-    return (
+    return _snapshot((
         type(estimator),
         estimator._spec(),
         routed["model"],
@@ -150,7 +157,7 @@ def configuration_key(estimator: Any) -> tuple:
         # A name re-registered with another function builds something else.
         [registry.registered_optimizers(), registry.registered_losses(),
          registry.registered_metrics()],
-    )
+    ))
 
 
 # --------------------------------------------------------------------------- life cycle
@@ -220,7 +227,7 @@ def _release_own(estimator: Any, entry: _Entry) -> None:
 
 def _take_idle(key: tuple) -> _Entry | None:
     for ident, entry in reversed(_idle.items()):
-        if _keys_match(entry.key, key):
+        if _same(entry.key, key):
             del _idle[ident]
             if _unshared(entry, entry.__dict__, "model", _HELD_BY_POOL):
                 return entry
@@ -266,7 +273,7 @@ def reinitialize(estimator: Any) -> bool:
         _promote_pending()
         entry = _owned.get(id(estimator))
         if entry is not None:
-            own = (_keys_match(entry.key, key)
+            own = (_same(entry.key, key)
                    and entry.model is estimator.__dict__.get("model_")
                    and _unshared(entry, estimator.__dict__, "model_", _HELD_BY_OWNER))
             if own:
