@@ -269,13 +269,15 @@ def test_predict_gives_keras_one_batch_shape(clf_spec, digits, monkeypatch):
     est = clf_spec(fit_epochs=1, fit_batch_size=16, random_state=0).fit(X, y)
     expected = np.asarray(est.model_.predict(X[:37], batch_size=16, verbose=0))
     sizes = []
-    real_predict = keras.Model.predict
 
-    def recording_predict(self, x, *args, **kwargs):
-        sizes.append(len(x))
-        return real_predict(self, x, *args, **kwargs)
+    def recording(method):
+        def record(self, x, *args, **kwargs):
+            sizes.append(len(x))
+            return method(self, x, *args, **kwargs)
+        return record
 
-    monkeypatch.setattr(keras.Model, "predict", recording_predict)
+    for name in ("predict", "predict_on_batch"):
+        monkeypatch.setattr(keras.Model, name, recording(getattr(keras.Model, name)))
     np.testing.assert_allclose(est.predict_proba(X[:37]), expected, rtol=1e-5, atol=1e-6)
     assert sizes and all(size % 16 == 0 for size in sizes)
     sizes.clear()
@@ -296,3 +298,32 @@ def test_garbage_collection_follows_memory_growth(monkeypatch):
     monkeypatch.setenv("KERASNIP_GC_MB", "lots")
     with pytest.raises(ValueError, match="KERASNIP_GC_MB must be a number"):
         reuse.clear_session()
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="counts XLA compilations")
+def test_predicting_other_row_counts_compiles_nothing_new(clf_spec, digits):
+    import logging
+
+    import jax
+
+    X, y = digits
+    est = clf_spec(fit_epochs=1, fit_batch_size=16, random_state=0).fit(X, y)
+    est.predict(X[:37])  # compiles the predict step for batches of 16
+    compiled = []
+
+    class Count(logging.Handler):
+        def emit(self, record):
+            if "Finished XLA compilation of jit(predict_step)" in record.getMessage():
+                compiled.append(record)
+
+    logger, handler = logging.getLogger("jax"), Count()
+    previous = jax.config.jax_log_compiles
+    jax.config.update("jax_log_compiles", True)
+    logger.addHandler(handler)
+    try:
+        for rows in (3, 21, 45, 80):
+            assert est.predict(X[:rows]).shape == (rows,)
+    finally:
+        logger.removeHandler(handler)
+        jax.config.update("jax_log_compiles", previous)
+    assert compiled == []

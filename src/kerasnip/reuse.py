@@ -455,6 +455,8 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
             pad = batch_size - (n - full)
             tail = keras.tree.map_structure(
                 lambda a: np.concatenate([a[full:], np.repeat(a[-1:], pad, axis=0)]), X)
+            # Not predict_on_batch: it traces the step with other argument structures,
+            # which on JAX is one more compilation.
             out = estimator.model_.predict(tail, batch_size=batch_size, verbose=0)
             parts.append(keras.tree.map_structure(lambda a: a[: n - full], out))
     if len(parts) == 1:
