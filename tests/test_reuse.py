@@ -287,14 +287,24 @@ def test_predict_gives_keras_one_batch_shape(clf_spec, digits, monkeypatch):
 
 def test_garbage_collection_follows_memory_growth(monkeypatch):
     collections = []
-    monkeypatch.setattr(reuse.gc, "collect", lambda *args: collections.append(args))
+    garbage = [5000]  # unreachable objects the next collection finds
+    rss = [1000.0]
+    monkeypatch.setattr(reuse.gc, "collect", lambda *args: collections.append(rss[0]) or (
+        garbage[0]))
+    monkeypatch.setattr(reuse, "_rss_mb", lambda: rss[0])
+    monkeypatch.setattr(reuse, "_collection", {"rss": -float("inf"), "growth": None})
+    monkeypatch.setenv("KERASNIP_GC_MB", "10")
+    for rss[0] in (1000.0, 1005.0, 1010.0, 1015.0, 1020.0):
+        reuse.clear_session()
+    assert collections == [1000.0, 1010.0, 1020.0]  # every 10 MiB of growth
+    garbage[0] = 0  # collections that find nothing back off: 20, then 40 MiB
+    for rss[0] in (1030.0, 1040.0, 1050.0, 1060.0, 1070.0, 1080.0, 1090.0, 1100.0, 1110.0):
+        reuse.clear_session()
+    assert collections[3:] == [1030.0, 1050.0, 1090.0]
     monkeypatch.setenv("KERASNIP_GC_MB", "0")  # every time, as Keras's clear_session
     reuse.clear_session()
     reuse.clear_session()
-    assert len(collections) == 2
-    monkeypatch.setenv("KERASNIP_GC_MB", "1000000")
-    reuse.clear_session()
-    assert len(collections) == 2
+    assert len(collections) == 8
     monkeypatch.setenv("KERASNIP_GC_MB", "lots")
     with pytest.raises(ValueError, match="KERASNIP_GC_MB must be a number"):
         reuse.clear_session()

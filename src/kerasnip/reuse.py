@@ -464,8 +464,12 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     return keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
 
 
-# Resident memory right after the last full collection kerasnip ran.
-_rss_after_collection = [-float("inf")]
+# Resident memory after the last full collection kerasnip ran, and the growth
+# that triggers the next one.
+_collection = {"rss": -float("inf"), "growth": None}
+# A collection that finds fewer unreachable objects than this (a small Keras
+# model alone is thousands) freed no model: the memory grew for other reasons.
+_WORTHWHILE = 1000
 
 
 def _rss_mb() -> float | None:
@@ -484,11 +488,20 @@ def _rss_mb() -> float | None:
 
 
 def collect_garbage() -> None:
-    """A full garbage collection, when memory has grown enough since the last one."""
+    """A full garbage collection, when memory has grown enough since the last one.
+
+    Enough is ``KERASNIP_GC_MB``, doubled after each collection that found
+    next to no garbage (up to 64 times): memory that grows because of the
+    user's data, not dead models, does not make every fit pay for a
+    collection.
+    """
+    base = config.garbage_collection_mb()
+    growth = base if _collection["growth"] is None else min(_collection["growth"], 64 * base)
     rss = _rss_mb()
-    if rss is None or rss - _rss_after_collection[0] >= config.garbage_collection_mb():
-        gc.collect()
-        _rss_after_collection[0] = _rss_mb() or 0.0
+    if rss is None or rss - _collection["rss"] >= growth:
+        found = gc.collect()
+        _collection["growth"] = base if found >= _WORTHWHILE else min(2 * growth, 64 * base)
+        _collection["rss"] = _rss_mb() or 0.0
 
 
 def clear_session() -> None:
@@ -498,8 +511,9 @@ def clear_session() -> None:
     a few tenths of a second once Keras and JAX are loaded: more than a whole
     small fit. Old models are reference cycles that only a full collection
     frees, so one runs here once resident memory has grown by
-    ``KERASNIP_GC_MB`` (32 MiB) since the last: that bounds the memory dead
-    models hold, at the cost of one collection per several new models.
+    ``KERASNIP_GC_MB`` (32 MiB) since the last (see :func:`collect_garbage`):
+    that bounds the memory dead models hold, at the cost of one collection per
+    several new models.
     """
     import keras
 
