@@ -120,6 +120,12 @@ class HeadPosterior:
             return np.zeros(len(self.output_curvature))
         return 1.0 / self.output_curvature
 
+    def variance(self, phi: np.ndarray, type: str) -> np.ndarray:
+        """Per-row variances in the ``output_basis``: of the mean for ``"conf_int"``, of a
+        new observation (adding the noise) for ``"pred_int"`` (``(n, k)``)."""
+        c = self.epistemic(phi)
+        return c + self.noise()[None, :] if type == "pred_int" else c
+
     def marginal_variance(self, c: np.ndarray) -> np.ndarray:
         """Per-output variances from variances ``c`` in the ``output_basis``."""
         return c @ np.square(self.output_basis).T
@@ -499,7 +505,7 @@ def _regression_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: st
                         level: float, joint: bool, n_draws: int,
                         rng: np.random.Generator) -> dict[str, np.ndarray]:
     mean = head.logits(phi)
-    c = head.epistemic(phi) + (head.noise()[None, :] if type == "pred_int" else 0.0)
+    c = head.variance(phi, type)
     sd = np.sqrt(head.marginal_variance(c))
     if joint:
         # Simultaneous band over a row's outputs: the `level` quantile of the largest
@@ -616,7 +622,6 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
         if head.task == "classification":
             draws[head.name] = _class_draws(head, phi, n_draws, rng)
             continue
-        c = head.epistemic(phi) + (head.noise()[None, :] if type == "pred_int" else 0.0)
-        sample = head.draw(head.logits(phi), c, n_draws, rng)
+        sample = head.draw(head.logits(phi), head.variance(phi, type), n_draws, rng)
         draws[head.name] = sample[..., 0] if head.target_ndim == 1 else sample
     return draws[None] if list(draws) == [None] else draws
