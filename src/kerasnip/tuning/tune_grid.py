@@ -46,7 +46,7 @@ from sklearn.utils.validation import _num_samples
 from kerasnip._utils import did_you_mean
 from kerasnip.tuning.grids import as_grid_frame, grid_settings, grid_space_filling
 from kerasnip.tuning.markers import tune
-from kerasnip.tuning.params import ParameterSet, extract_parameter_set
+from kerasnip.tuning.params import ParameterSet, _python_scalar, extract_parameter_set
 from kerasnip.tuning.results import TuneResults
 
 _STORE_FORMAT = 1
@@ -248,7 +248,7 @@ def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> A
             hint = did_you_mean(str(key), [*names, *valid])
             raise KeyError(f"best names {key!r}, which is neither a tuned parameter id "
                            f"({list(names)}) nor a parameter of {type(spec).__name__}.{hint}")
-    final = clone(spec).set_params(**{k: _plain(v) for k, v in values.items()})
+    final = clone(spec).set_params(**{k: _python_scalar(v) for k, v in values.items()})
     left = [name for name, v in final.get_params().items() if isinstance(v, tune)]
     if left:
         raise ValueError(f"best gives no value for tuned parameter(s) {left}.")
@@ -532,10 +532,6 @@ def _scorers(metrics: Any, spec: Any) -> dict[str, Callable]:
 def _callable_name(fn: Callable) -> str:
     inner = getattr(fn, "_score_func", fn)
     return getattr(inner, "__name__", type(inner).__name__)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 # --------------------------------------------------------------------------- saving
