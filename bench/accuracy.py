@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bench import tuning
-from bench.common import RESULTS, Context, environment_line, load_average, save_json
+from bench.common import RESULTS, Context, header, load_average, save_json
 
 TITLE = "Accuracy of the tuned model (100-row grid)"
 
@@ -32,10 +32,7 @@ def run(ctx: Context) -> str:
     best = first["best"]
     params = ", ".join(f"`{k}={v}`" for k, v in best["params"].items())
     return "\n".join([
-        f"## {TITLE}",
-        "",
-        environment_line(ctx, ["jax"], load),
-        "",
+        *header(ctx, TITLE, load),
         f"`tune_grid` over the getting-started grid ({grid} configurations, 3 stratified "
         f"folds of the first {rows} MNIST training rows, {epochs} epochs, seed 1), then "
         "`finalize(spec, select_best('accuracy')).fit(X, y)` on those rows and "

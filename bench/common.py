@@ -153,6 +153,35 @@ def environment_line(ctx: Context, backends: Sequence[str], started_load: str) -
             + "; ".join(parts) + ".*")
 
 
+def header(ctx: Context, title: str, started_load: str,
+           backends: Sequence[str] = ("jax",)) -> list[str]:
+    """The first lines of a section: its title and :func:`environment_line`."""
+    return [f"## {title}", "", environment_line(ctx, backends, started_load), ""]
+
+
+def figure(height: float) -> tuple[Any, Any]:
+    """A new 6-inch-wide matplotlib figure and its axes, drawn off screen."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(6, height), layout="constrained")
+
+
+def save_plot(fig: Any, ax: Any, name: str) -> str:
+    """Add the grid and legend, write ``bench/results/<name>``, return its path from the root."""
+    import matplotlib.pyplot as plt
+
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path.relative_to(ROOT))
+
+
 def write_section(path: Path, name: str, body: str) -> None:
     """Replace the section ``name`` of ``path`` (between bench markers) or append it."""
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"

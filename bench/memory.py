@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from bench.common import (
-    RESULTS,
-    Context,
-    environment_line,
-    load_average,
-    run_worker,
-    save_json,
-)
+from bench.common import Context, figure, header, load_average, run_worker, save_json, save_plot
 
 TITLE = "Memory: resident set size over consecutive fits"
 GOAL_MB = 100.0
@@ -17,25 +10,14 @@ SETTLE = 20  # fits after which growth is counted
 
 
 def _plot(name: str, series: dict[str, list[float]]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    fig, ax = figure(3.5)
     for label, rss in series.items():
         ax.plot(range(len(rss)), rss, label=label)
     ax.axvline(SETTLE, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("fits completed")
     ax.set_ylabel("resident memory (MiB)")
     ax.set_title("RSS after each fit (new estimator per fit)", fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / name
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path.relative_to(RESULTS.parent.parent))
+    return save_plot(fig, ax, name)
 
 
 def run(ctx: Context) -> str:
@@ -62,10 +44,7 @@ def run(ctx: Context) -> str:
                         f"({'meets' if grown < GOAL_MB else 'misses'} the < {GOAL_MB:.0f} MB "
                         "goal)")
     return "\n".join([
-        f"## {TITLE}",
-        "",
-        environment_line(ctx, ["jax"], load),
-        "",
+        *header(ctx, TITLE, load),
         f"{fits} fits in one process, each by a new estimator (a clone, as a search makes), "
         f"cycling through the 27 getting-started configurations: 100 MNIST rows, "
         f"{task['epochs']} epochs, then a predict; the estimator is dropped after each fit. "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bench.common import Context, environment_line, fmt_s, load_average, run_worker, save_json
+from bench.common import Context, fmt_s, header, load_average, run_worker, save_json
 from bench.common import stats as min_median
 
 TITLE = "Wrapper overhead: kerasnip vs raw Keras"
@@ -38,10 +38,7 @@ def run(ctx: Context) -> str:
                     f"**{ours[0] / raw[0]:.3f}** / {ours[1] / raw[1]:.3f} |")
     accuracy = {k: [round(r["accuracy"], 4) for r in v] for k, v in runs.items()}
     return "\n".join([
-        f"## {TITLE}",
-        "",
-        environment_line(ctx, ["jax"], load),
-        "",
+        *header(ctx, TITLE, load),
         f"The getting-started MLP (Dense 256 + Dropout 0.4, Dense 128 + Dropout 0.3, "
         f"softmax; RMSprop, batch 128, seed 42) on MNIST: {result['train_rows']:,} "
         "training rows (`validation_split=0.2` of the 60,000), "

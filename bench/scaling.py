@@ -6,13 +6,14 @@ import math
 from collections.abc import Sequence
 
 from bench.common import (
-    RESULTS,
     Context,
-    environment_line,
+    figure,
     fmt_s,
+    header,
     load_average,
     run_worker,
     save_json,
+    save_plot,
 )
 
 TITLE = "Scaling: tuning time against grid size and rows, fit time against rows"
@@ -28,12 +29,9 @@ def growth(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 def _plot(path_name: str, series: dict[str, tuple[list[float], list[float]]],
           xlabel: str, title: str) -> str:
-    import matplotlib
+    from matplotlib.ticker import FuncFormatter
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    fig, ax = figure(4)
     for label, (xs, ys) in series.items():
         ax.plot(xs, ys, marker="o", label=label)
         for x, y in zip(xs, ys, strict=True):
@@ -42,19 +40,12 @@ def _plot(path_name: str, series: dict[str, tuple[list[float], list[float]]],
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks([x for xs, _ in series.values() for x in xs])
-    ax.get_xaxis().set_major_formatter(matplotlib.ticker.FuncFormatter(
-        lambda v, _: f"{v:,.0f}"))
+    ax.get_xaxis().set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.minorticks_off()
     ax.set_xlabel(xlabel)
     ax.set_ylabel("seconds (log scale)")
     ax.set_title(title, fontsize=10)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / path_name
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path.relative_to(RESULTS.parent.parent))
+    return save_plot(fig, ax, path_name)
 
 
 def run(ctx: Context) -> str:
@@ -97,10 +88,7 @@ def run(ctx: Context) -> str:
                 f"{fmt_s(f['first_fit'])} | {fmt_s(f['refit'])} |"
                 for n, f in zip(row_counts, fits, strict=True)]
     return "\n".join([
-        f"## {TITLE}",
-        "",
-        environment_line(ctx, ["jax"], load),
-        "",
+        *header(ctx, TITLE, load),
         f"`tune_grid` on JAX with a cold compilation cache, 3 folds, {epochs} epochs, batch 32 "
         "(getting-started grids: 9 = 3 depths x 3 widths at dropout 0.2, 27 = the standard "
         "grid, 81 = 3 depths x 9 widths x 3 dropouts). Rows: the first *n* MNIST training "

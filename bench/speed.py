@@ -6,8 +6,8 @@ import tempfile
 
 from bench.common import (
     Context,
-    environment_line,
     fmt_s,
+    header,
     load_average,
     run_worker,
     save_json,
@@ -58,10 +58,7 @@ def run(ctx: Context) -> str:
                     f"{_compiled(result['phases'][phase])} |")
     full, amortised = runs["after"]["clear_session"], runs["after"]["amortised_clear_session"]
     return "\n".join([
-        f"## {TITLE}",
-        "",
-        environment_line(ctx, ["jax"], load),
-        "",
+        *header(ctx, TITLE, load),
         "One configuration of the tuning grid (2 x Dense 160 + Dropout 0.3) fitted on 66 "
         f"MNIST rows for {task['epochs']} epochs (batch 32: two full batches and one of 2) "
         "and predicting the 34 held-out rows, as one fold of the tuning run. *Before* is "

@@ -14,8 +14,8 @@ from typing import Any
 from bench.common import (
     Context,
     WorkerError,
-    environment_line,
     fmt_s,
+    header,
     load_average,
     run_worker,
     save_json,
@@ -88,10 +88,7 @@ def run(ctx: Context) -> str:
     results = measure(ctx, rows, grid, epochs, finalize=True)
     save_json("tuning", results, ctx.quick)
     lines = [
-        f"## {TITLE}",
-        "",
-        environment_line(ctx, ctx.backends, load),
-        "",
+        *header(ctx, TITLE, load, ctx.backends),
         f"The getting-started tuning run: a regular grid of {grid} configurations "
         "(`num_hidden_1` 1-3, `hidden_1_units` 64-256, `hidden_1_rate` 0.2-0.4), "
         f"3 stratified folds of {rows} MNIST training rows, {epochs} epochs, batch 32, "
