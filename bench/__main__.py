@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
                         "$KERASNIP_BENCH_TORCH_PYTHON / $KERASNIP_BENCH_JAX_PYTHON, "
                         "else skipped)")
     parser.add_argument("--repeats", type=int, default=2,
-                        help="repeats per measurement (default 2; overhead runs at least 3)")
+                        help="repeats per measurement (default 2; overhead runs at least 5)")
     parser.add_argument("--out", type=Path, help="markdown file to write the sections to")
     args = parser.parse_args(argv)
 

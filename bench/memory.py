@@ -51,8 +51,9 @@ def run(ctx: Context) -> str:
         "Resident memory (VmRSS) after each fit. With reuse on, dropped estimators leave "
         "their compiled models to the idle pool (4 by default; a model pushed out of it "
         "frees its compiled functions at once). Either way a full garbage collection, "
-        "which frees dead models, runs whenever resident memory has grown by 32 MiB since "
-        "the last one (`KERASNIP_GC_MB`). `python -m bench memory`.",
+        "which frees dead models, runs once resident memory has grown by 32 MiB "
+        "(`KERASNIP_GC_MB`) since the last one; a collection that finds next to no "
+        "garbage doubles that threshold, up to 64x. `python -m bench memory`.",
         "",
         f"| run | RSS before (MiB) | after fit {SETTLE} | peak after {SETTLE} | "
         f"after fit {fits} | growth after fit {SETTLE} | fit time, total |",

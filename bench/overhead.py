@@ -45,7 +45,8 @@ def run(ctx: Context) -> str:
         f"{task['epochs']} epochs, then `predict` on the {result['test_rows']:,} test rows. "
         "*Keras* is the model written and fitted by hand (`keras.Sequential`, `compile`, "
         "`to_categorical`, `fit`, `predict`); *kerasnip* is `mnist_mlp(...).fit(X, y)` and "
-        "`predict_proba`. Both run in one process, alternating, each fit building and "
+        "`predict_proba`. Both run in one process after an untimed warm-up fit (backend "
+        "start-up), alternating which goes first, each fit building and "
         "compiling a new model (persistent compilation cache and model reuse off), "
         f"{len(runs['keras'])} repeats. `python -m bench overhead`.",
         "",

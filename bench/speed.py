@@ -74,7 +74,8 @@ def run(ctx: Context) -> str:
         f"- `keras.backend.clear_session()` once this many models exist: "
         f"{fmt_s(min(full))} (min of 3), nearly all of it `gc.collect()`; kerasnip's "
         f"version: {fmt_s(min(amortised))} (min of 3; it collects only once resident memory "
-        "has grown by 32 MiB since its last collection, see the memory section).",
+        "has grown by 32 MiB since its last collection, a threshold that doubles, up to "
+        "64x, after collections that find next to no garbage; see the memory section).",
         "- The JAX persistent compilation cache hits across processes: the third row's "
         "compilations are all cache hits.",
         "- A configuration's first fit still builds and compiles (the first row); reuse "
