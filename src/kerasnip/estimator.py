@@ -361,11 +361,15 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         kwargs["optimizer"] = registry.resolve_optimizer(
             kwargs.get("optimizer", "adam"), self.learn_rate
         )
-        kwargs["loss"] = registry.resolve_loss(kwargs.get("loss", self._loss_for(model)))
-        kwargs["metrics"] = registry.resolve_metrics(
-            kwargs.get("metrics", list(self._default_metrics))
-        )
+        loss, metrics = self._loss_and_metrics(model, kwargs.get("loss"), kwargs.get("metrics"))
+        kwargs["loss"] = registry.resolve_loss(loss)
+        kwargs["metrics"] = registry.resolve_metrics(metrics)
         model.compile(**kwargs)
+
+    def _loss_and_metrics(self, model: Any, loss: Any, metrics: Any) -> tuple[Any, Any]:
+        """``compile_loss`` / ``compile_metrics``, or kerasnip's defaults where unset."""
+        return (self._loss_for(model) if loss is None else loss,
+                list(self._default_metrics) if metrics is None else metrics)
 
     def fit_loop(self, X: Any, y: Any, sample_weight: Any = None,
                  epochs: int | None = None) -> KerasEstimator:

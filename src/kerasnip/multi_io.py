@@ -43,7 +43,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from kerasnip import data, registry, reuse
+from kerasnip import data, reuse
 from kerasnip._utils import did_you_mean
 from kerasnip.build import BuildError
 from kerasnip.estimator import KerasClassifier, KerasRegressor
@@ -471,33 +471,17 @@ class FunctionalEstimator:
             self.heads_[name].settle(units, losses[name])
         return None
 
-    def compile_model(self, model: Any) -> None:
-        """Compile ``model``; a multi-output model gets a loss and metrics per head.
-
-        Parameters
-        ----------
-        model : keras.Model
-            The freshly built model.
-        """
+    def _loss_and_metrics(self, model: Any, loss: Any, metrics: Any) -> tuple[Any, Any]:
+        # A multi-output model gets a loss and metrics per head.
         if not self._graph().multi_output:
-            return super().compile_model(model)
-        kwargs = self.routed_params()["compile"]
+            return super()._loss_and_metrics(model, loss, metrics)
         units = self._head_units(model)
-        kwargs["optimizer"] = registry.resolve_optimizer(
-            kwargs.get("optimizer", "adam"), self.learn_rate
+        return (
+            per_head(loss, {name: head.default_loss(units[name])
+                            for name, head in self.heads_.items()}, "loss"),
+            per_head(metrics, {name: head.default_metrics()
+                               for name, head in self.heads_.items()}, "metrics"),
         )
-        kwargs["loss"] = registry.resolve_loss(per_head(
-            kwargs.get("loss"),
-            {name: head.default_loss(units[name]) for name, head in self.heads_.items()},
-            "loss",
-        ))
-        kwargs["metrics"] = registry.resolve_metrics(per_head(
-            kwargs.get("metrics"),
-            {name: head.default_metrics() for name, head in self.heads_.items()},
-            "metrics",
-        ))
-        model.compile(**kwargs)
-        return None
 
     def _class_sample_weight(self, class_weight: Any, y: Any, sample_weight: Any) -> Any:
         if self._graph().multi_output:
