@@ -575,11 +575,15 @@ class _Store:
         _atomic_write(manifest, json.dumps(content, indent=2).encode())
 
     def load(self, n_configs: int, n_folds: int) -> dict[tuple[int, int], dict]:
+        # One listing of the folder, not a stat per (configuration, fold):
+        # on a shared file system each stat is a round trip.
+        fits = self.folder / "fits"
+        present = set(os.listdir(fits)) if fits.is_dir() else set()
         done = {}
         for config in range(n_configs):
             for fold in range(n_folds):
                 path = self._path(config, fold)
-                if path.exists():
+                if path.name in present:
                     with path.open("rb") as handle:
                         done[(config, fold)] = pickle.load(handle)
         return done
