@@ -113,11 +113,8 @@ def custom_objects() -> dict[str, Any]:
     (e.g. a ``keras.losses.Loss`` object) by its class name, which must map to
     the class.
     """
-    from kerasnip import registry
-
     objects: dict[str, Any] = {}
-    for table in (registry.registered_optimizers(), registry.registered_losses(),
-                  registry.registered_metrics()):
+    for table in _registry_tables().values():
         for name, obj in table.items():
             objects[name] = obj
             objects[_keras_name(obj)] = _keras_object(obj)
@@ -298,10 +295,8 @@ def _decode_frame(data: dict[str, Any]) -> pd.DataFrame:
 
 
 def _decode_registered(data: dict[str, Any]) -> Any:
-    from kerasnip import registry
-
     kind, name = data["kind"], data["name"]
-    table = _registry_tables(registry).get(kind, {})
+    table = _registry_tables().get(kind, {})
     if name not in table:
         raise LoadError(_missing_registered_message({kind: [name]}))
     return table[name]
@@ -345,7 +340,10 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 # --------------------------------------------------------------------------- registries
 
 
-def _registry_tables(registry: Any) -> dict[str, dict[str, Any]]:
+def _registry_tables() -> dict[str, dict[str, Any]]:
+    """The registries by the kind names the file uses: optimizer, loss, metric."""
+    from kerasnip import registry
+
     return {
         "optimizer": registry.registered_optimizers(),
         "loss": registry.registered_losses(),
@@ -355,9 +353,7 @@ def _registry_tables(registry: Any) -> dict[str, dict[str, Any]]:
 
 def _registered_entry(value: Any) -> tuple[str, str] | None:
     """``(kind, name)`` when ``value`` is itself a registered optimizer/loss/metric."""
-    from kerasnip import registry
-
-    for kind, table in _registry_tables(registry).items():
+    for kind, table in _registry_tables().items():
         for name, obj in table.items():
             if obj is value:
                 return kind, name
@@ -366,9 +362,7 @@ def _registered_entry(value: Any) -> tuple[str, str] | None:
 
 def _registered_names_used(params: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """The registered names the ``compile_*`` parameters refer to: kind -> {name: Keras name}."""
-    from kerasnip import registry
-
-    tables = _registry_tables(registry)
+    tables = _registry_tables()
     used: dict[str, dict[str, str]] = {}
 
     def visit(kind: str, value: Any) -> None:
@@ -402,9 +396,7 @@ def _missing_registered_message(missing: Mapping[str, list[str]]) -> str:
 
 def _objects_for(needed: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
     """Custom objects for the saved model, or :class:`LoadError` naming what is missing."""
-    from kerasnip import registry
-
-    tables = _registry_tables(registry)
+    tables = _registry_tables()
     missing = {
         kind: [name for name in names if name not in tables.get(kind, {})]
         for kind, names in needed.items()
@@ -605,7 +597,8 @@ def save_estimator(est: Any, path: PathOrFile) -> None:
     import kerasnip
 
     check_is_fitted(est, "model_")
-    params, dropped = _encode_values(est.get_params(deep=False))
+    values = est.get_params(deep=False)
+    params, dropped = _encode_values(values)
     if dropped:
         warnings.warn(
             f"Parameter(s) {sorted(dropped)} of {type(est).__name__} are not data and are not "
@@ -613,7 +606,7 @@ def save_estimator(est: Any, path: PathOrFile) -> None:
             "the loaded estimator has their defaults (set them again before refitting).",
             UserWarning, stacklevel=3,
         )
-    fitted = _encode_state(est)
+    fitted = _encode_state(est, values)
     model = model_to_bytes(est.model_)
     manifest = {
         "format": FORMAT_NAME,
@@ -626,7 +619,7 @@ def save_estimator(est: Any, path: PathOrFile) -> None:
         "params": params,
         "dropped_params": dropped,
         "fitted": fitted,
-        "registered": _registered_names_used(est.get_params(deep=False)),
+        "registered": _registered_names_used(values),
         "members": {MODEL_MEMBER: {"sha256": hashlib.sha256(model).hexdigest(),
                                    "size": len(model)}},
     }
@@ -636,14 +629,13 @@ def save_estimator(est: Any, path: PathOrFile) -> None:
         archive.writestr(MODEL_MEMBER, model)
 
 
-def _encode_state(est: Any) -> dict[str, Any]:
+def _encode_state(est: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """The fitted state (everything in ``vars(est)`` but the parameters and the model).
 
     Public fitted attributes must be data; private state is kept when it is
     data and skipped otherwise (caches such as a Keras sub-model). Training
     data is never saved.
     """
-    params = est.get_params(deep=False)
     state = {}
     for name, value in vars(est).items():
         if name in params or name in ("model_", *_NEVER_SAVED):
@@ -720,12 +712,9 @@ def load(path: PathOrFile, *, safe_mode: bool = True) -> Any:
     source = getattr(path, "name", path)
     try:
         manifest, model_bytes = _read_archive(path)
-    except LoadError as exc:
-        raise LoadError(f"Cannot load {source!r}: {exc}") from exc.__cause__
-    try:
         objects = _objects_for(manifest.get("registered", {}))
     except LoadError as exc:
-        raise LoadError(f"Cannot load {source!r}: {exc}") from None
+        raise LoadError(f"Cannot load {source!r}: {exc}") from exc.__cause__
     try:
         model = model_from_bytes(model_bytes, safe_mode=safe_mode, objects=objects)
     except Exception as exc:
@@ -738,9 +727,9 @@ def load(path: PathOrFile, *, safe_mode: bool = True) -> Any:
         ) from exc
     try:
         return _restore(manifest, model)
+    except LoadError as exc:
+        raise LoadError(f"Cannot load {source!r}: {exc}") from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        if isinstance(exc, LoadError):
-            raise LoadError(f"Cannot load {source!r}: {exc}") from exc
         raise LoadError(
             f"Cannot load {source!r}: its manifest is damaged ({type(exc).__name__}: {exc})."
         ) from exc
