@@ -296,10 +296,10 @@ def tune_architecture(ctx: DemoContext) -> None:
 def sections(options: DemoOptions) -> list[Section]:
     """The sections to run, in order.
 
-    This is where the demo grows: a tuning section belongs after
-    ``show_predictions`` (it reuses ``ctx.spec`` and the data), and an option
-    added in :func:`add_arguments` that shows another kind of model picks a
-    different list here.
+    This is where the demo grows: :func:`tune_architecture` comes after
+    ``show_predictions`` because it reuses ``ctx.spec`` and the data, and an
+    option added in :func:`add_arguments` that shows another kind of model
+    picks a different list here.
     """
     if options.functional:
         from kerasnip import demo_functional
