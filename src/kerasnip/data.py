@@ -262,6 +262,18 @@ def classification_target_format(
     )
 
 
+def class_probabilities(raw: np.ndarray, target_format: str | None) -> np.ndarray:
+    """Class probabilities ``(n, n_classes)`` from a classification output.
+
+    A ``"binary"`` output is one sigmoid column, the positive class's
+    probability; the others already have a column per class.
+    """
+    if target_format == "binary":
+        positive = raw.reshape(-1)
+        return np.column_stack([1.0 - positive, positive])
+    return raw
+
+
 def target_column_names(y: Any) -> list[str] | None:
     """Column names of a multi-column y given as a DataFrame, else ``None``."""
     if isinstance(y, pd.DataFrame) and y.shape[1] > 1:

@@ -594,11 +594,7 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
         -------
         ndarray of shape (n, n_classes)
         """
-        raw = self._predict_raw(X)
-        if self.target_format_ == "binary":
-            positive = raw.reshape(-1)
-            return np.column_stack([1.0 - positive, positive])
-        return raw
+        return data.class_probabilities(self._predict_raw(X), self.target_format_)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels, in the type of the labels given to fit.

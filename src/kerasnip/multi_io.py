@@ -299,10 +299,7 @@ class Head:
 
     def probabilities(self, raw: np.ndarray) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` from the head's raw output."""
-        if self.target_format == "binary":
-            positive = raw.reshape(-1)
-            return np.column_stack([1.0 - positive, positive])
-        return raw
+        return data.class_probabilities(raw, self.target_format)
 
     def decode(self, raw: np.ndarray) -> np.ndarray:
         """Predictions in the user's terms: labels, or values shaped like the target."""
