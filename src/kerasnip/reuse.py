@@ -70,12 +70,10 @@ class _Entry:
     # argument of getrefcount: Keras's own references (bound methods in its
     # compiled functions, the History callback, ...).
     internal: int | None
-    layout: list[tuple[tuple[int, ...], str]]
     trainable: list[bool]
     optimizer_values: list[np.ndarray]
     initial_seed: int | None
     initial_values: list[np.ndarray] | None
-    usable: bool = True
     finalizer: Any = field(default=None, repr=False)
 
 
@@ -90,8 +88,11 @@ def _refs(namespace: dict[str, Any], name: str) -> int:
 
 
 def _unshared(entry: _Entry, namespace: dict[str, Any], name: str, held: int) -> bool:
-    """Whether the entry's model, read as ``namespace[name]``, has no holder but kerasnip."""
-    return (entry.usable and entry.internal is not None
+    """Whether the entry's model, read as ``namespace[name]``, has no holder but kerasnip.
+
+    A dropped entry (``model`` is ``None``) never qualifies.
+    """
+    return (entry.model is not None and entry.internal is not None
             and _refs(namespace, name) == entry.internal + held)
 
 
@@ -172,7 +173,7 @@ def _owner_collected(owner_id: int) -> None:
 
 
 def _drop(entry: _Entry) -> None:
-    entry.usable = False
+    """Forget the entry's model for good (its holders keep it)."""
     entry.model = None
     entry.initial_values = None
 
@@ -192,7 +193,7 @@ def _discard(entry: _Entry) -> None:
 def _to_pool(entry: _Entry) -> None:
     """Keep an unowned, unshared model as idle (or discard it when the pool is off/full)."""
     size = config.model_reuse_pool_size()
-    if not entry.usable or size <= 0:
+    if size <= 0:
         _discard(entry)
         return
     _idle[id(entry)] = entry
@@ -323,7 +324,6 @@ def adopt(estimator: Any) -> None:
         model=model,
         key=configuration_key(estimator),
         internal=None,  # counted at the first fit (see _tracked)
-        layout=_layout(model),
         trainable=[layer.trainable for layer in model._flatten_layers()],
         optimizer_values=_values(optimizer.variables),
         initial_seed=estimator.seed_,
@@ -347,7 +347,7 @@ def _tracked(estimator: Any, callbacks: list[Any] = ()) -> Iterator[None]:
     the model yet) sets the count. The callbacks given to ``fit`` stay
     attached to the model and the caller still holds them when the count is
     taken, so they are detached first (nothing uses them after the fit). A
-    call that raises makes the model unusable for reuse.
+    call that raises drops the entry: the model is never reused.
     """
     entry = _owned.get(id(estimator))
     if entry is None or entry.model is not estimator.__dict__.get("model_"):
@@ -357,7 +357,7 @@ def _tracked(estimator: Any, callbacks: list[Any] = ()) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        entry.usable = False
+        _drop(entry)
         raise
     for callback in callbacks:
         callback.set_model(None)
@@ -545,7 +545,7 @@ def _reset(entry: _Entry, estimator: Any) -> bool:
         # Same seed, same draws: a throwaway build gives what a fresh one would.
         with seeded(seed):
             fresh = estimator.build_model()
-        if not fresh.built or _layout(fresh) != entry.layout:
+        if not fresh.built or _layout(fresh) != _layout(model):
             return False
         values = _values(fresh.variables)
         del fresh
