@@ -21,8 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="run the getting-started walk-through (an MLP on handwritten digits)",
         description="Replay the getting-started walk-through: define layer blocks, create the "
-                    "mnist_mlp spec, fit a two-hidden-layer MLP, evaluate it, show predictions "
-                    "and write the training-history plot.",
+                    "mnist_mlp spec, fit a two-hidden-layer MLP, evaluate it, show predictions, "
+                    "tune its first hidden layer and write the pictures.",
     )
     demo.add_arguments(demo_parser)
     return parser

@@ -2,13 +2,14 @@
 
 It replays the R package's getting-started article in Python: define three
 layer blocks, turn them into the ``mnist_mlp`` estimator class, fit a
-two-hidden-layer MLP, then look at the model, its test-set evaluation, its
-first predictions and its training history.
+two-hidden-layer MLP, then look at the model, its test-set evaluation and its
+first predictions, tune the first hidden layer's architecture, and write the
+training-history plot.
 
 The walk-through is a list of *sections*, small functions that each print one
 part and share a :class:`DemoContext`. :func:`sections` decides which run and
-in what order; a new part of the demo (a tuning run after the single fit, or a
-different model family behind a flag added in :func:`add_arguments`) is a new
+in what order; a new part of the demo (such as a different model family behind
+a flag added in :func:`add_arguments`, as ``--functional`` does) is a new
 section function put in that list.
 """
 
