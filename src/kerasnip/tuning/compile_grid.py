@@ -8,7 +8,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from kerasnip.tuning.grids import as_grid_frame, grid_settings
-from kerasnip.tuning.params import extract_parameter_set
+from kerasnip.tuning.params import check_spec, extract_parameter_set
+from kerasnip.tuning.tune_grid import _message
 
 COMPILED, ERROR = "compiled_model", "error"
 
@@ -40,9 +41,7 @@ def compile_keras_grid(spec: Any, grid: pd.DataFrame, X: Any, y: Any) -> pd.Data
     --------
     extract_valid_grid, inform_errors
     """
-    from kerasnip.tuning.tune_grid import _check_spec, _message
-
-    _check_spec(spec, "compile_keras_grid")
+    check_spec(spec, "compile_keras_grid")
     grid = as_grid_frame(grid)
     settings = grid_settings(spec, extract_parameter_set(spec), grid)
     models, errors = [], []

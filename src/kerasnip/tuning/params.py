@@ -651,6 +651,15 @@ def _as_param(id_: str, value: Any, current: Param | None) -> Param:
 # --------------------------------------------------------------------------- extraction
 
 
+def check_spec(spec: Any, caller: str) -> None:
+    """Raise ``TypeError`` unless ``spec`` is an instance of a generated spec."""
+    if getattr(type(spec), "kerasnip_spec", None) is None or isinstance(spec, type):
+        raise TypeError(
+            f"{caller}() needs an instance of a kerasnip spec, e.g. "
+            f"my_spec(hidden_units=kerasnip.tune()); got {spec!r}."
+        )
+
+
 def extract_parameter_set(spec: Any) -> ParameterSet:
     """The ``tune()``-marked parameters of a spec, with default search spaces.
 
@@ -674,12 +683,8 @@ def extract_parameter_set(spec: Any) -> ParameterSet:
     -------
     ParameterSet
     """
-    definition = getattr(type(spec), "kerasnip_spec", None)
-    if definition is None or isinstance(spec, type):
-        raise TypeError(
-            "extract_parameter_set() needs an instance of a kerasnip spec with tune() markers, "
-            f"e.g. my_spec(hidden_units=kerasnip.tune()); got {spec!r}."
-        )
+    check_spec(spec, "extract_parameter_set")
+    definition = type(spec).kerasnip_spec
     values = spec.get_params()
     entries: list[TunedParameter] = []
     seen: dict[str, str] = {}

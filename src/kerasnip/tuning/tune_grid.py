@@ -46,7 +46,12 @@ from sklearn.utils.validation import _num_samples
 from kerasnip._utils import did_you_mean
 from kerasnip.tuning.grids import as_grid_frame, grid_settings, grid_space_filling
 from kerasnip.tuning.markers import tune
-from kerasnip.tuning.params import ParameterSet, _python_scalar, extract_parameter_set
+from kerasnip.tuning.params import (
+    ParameterSet,
+    _python_scalar,
+    check_spec,
+    extract_parameter_set,
+)
 from kerasnip.tuning.results import TuneResults
 
 _STORE_FORMAT = 1
@@ -153,7 +158,7 @@ def tune_grid(
     ...                          grid=kerasnip.grid_regular(params))   # doctest: +SKIP
     >>> res.show_best("accuracy", n=5)                                 # doctest: +SKIP
     """
-    _check_spec(spec, "tune_grid")
+    check_spec(spec, "tune_grid")
     marked = extract_parameter_set(spec)
     params = _check_param_set(params, marked)
     if isinstance(grid, Integral) and not isinstance(grid, bool):
@@ -224,7 +229,7 @@ def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> A
     kerasnip estimator
         An unfitted clone with no ``tune()`` markers left, ready for ``fit``.
     """
-    _check_spec(spec, "finalize")
+    check_spec(spec, "finalize")
     if isinstance(best, pd.DataFrame):
         if len(best) != 1:
             raise ValueError(f"finalize() takes one configuration; the DataFrame has {len(best)}"
@@ -472,14 +477,6 @@ def _take(data: Any, index: np.ndarray) -> Any:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_spec(spec: Any, caller: str) -> None:
-    if getattr(type(spec), "kerasnip_spec", None) is None or isinstance(spec, type):
-        raise TypeError(
-            f"{caller}() needs an instance of a kerasnip spec, e.g. "
-            f"my_spec(hidden_units=kerasnip.tune()); got {spec!r}."
-        )
 
 
 def _check_param_set(params: ParameterSet | None, marked: ParameterSet) -> ParameterSet:
