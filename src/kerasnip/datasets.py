@@ -222,8 +222,8 @@ def _missing_files_message(folder: Path, found: dict[str, Path | None]) -> str:
     )
 
 
-def _read_mnist_idx(files: dict[str, Path | None]) -> tuple[Split, Split]:
-    arrays = {part: read_idx(file) for part, file in files.items() if file is not None}
+def _read_mnist_idx(files: dict[str, Path]) -> tuple[Split, Split]:
+    arrays = {part: read_idx(file) for part, file in files.items()}
     for part, ndim in (("x_train", 3), ("y_train", 1), ("x_test", 3), ("y_test", 1)):
         if arrays[part].ndim != ndim:
             raise DatasetError(
