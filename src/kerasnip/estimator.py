@@ -148,7 +148,6 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     """
 
     kerasnip_spec: ClassVar[SpecDefinition | None] = None
-    _default_loss: ClassVar[str]
     _default_metrics: ClassVar[list[str]]
 
     # ------------------------------------------------------------------ params
@@ -368,7 +367,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
 
     def _loss_and_metrics(self, model: Any, loss: Any, metrics: Any) -> tuple[Any, Any]:
         """``compile_loss`` / ``compile_metrics``, or kerasnip's defaults where unset."""
-        return (self._loss_for(model) if loss is None else loss,
+        units = int(model.outputs[0].shape[-1])
+        return (self._default_loss(units) if loss is None else loss,
                 list(self._default_metrics) if metrics is None else metrics)
 
     def fit_loop(self, X: Any, y: Any, sample_weight: Any = None,
@@ -544,9 +544,9 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
     def _injected(self) -> dict[str, Any]:
         return {**super()._injected(), "num_classes": len(self.classes_)}
 
-    def _loss_for(self, model: Any) -> str:
-        return "binary_crossentropy" if self._output_units(model) == 1 else (
-            "categorical_crossentropy")
+    @staticmethod
+    def _default_loss(units: int) -> str:
+        return "binary_crossentropy" if units == 1 else "categorical_crossentropy"
 
     @staticmethod
     def _output_units(model: Any) -> int:
@@ -660,7 +660,8 @@ class KerasRegressor(RegressorMixin, KerasEstimator):
     def _injected(self) -> dict[str, Any]:
         return {**super()._injected(), "num_outputs": self.n_outputs_}
 
-    def _loss_for(self, model: Any) -> str:
+    @staticmethod
+    def _default_loss(units: int) -> str:
         return "mean_squared_error"
 
     def _check_model_output(self, model: Any) -> None:

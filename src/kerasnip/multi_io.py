@@ -250,16 +250,16 @@ class Head:
         """The head's classes (classification heads), else None."""
         return None if self.encoder is None else self.encoder.classes
 
+    def _base(self) -> type:
+        return KerasClassifier if self.kind == "classification" else KerasRegressor
+
     def default_loss(self, units: int) -> str:
         """kerasnip's loss for this head given its output width."""
-        if self.kind == "regression":
-            return "mean_squared_error"
-        return "binary_crossentropy" if units == 1 else "categorical_crossentropy"
+        return self._base()._default_loss(units)
 
     def default_metrics(self) -> list[str]:
         """kerasnip's metrics for this head."""
-        base = KerasClassifier if self.kind == "classification" else KerasRegressor
-        return list(base._default_metrics)
+        return list(self._base()._default_metrics)
 
     def settle(self, units: int, loss: Any) -> None:
         """Check the head's output width and choose the target encoding for its loss."""
