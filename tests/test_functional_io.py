@@ -334,6 +334,10 @@ def test_partial_fit_with_several_heads(two_head):
     est.partial_fit(X, y)
     assert len(est.history_) == 2
     assert est.classes_["digit"].tolist() == [0, 1, 2, 3]
+    wide_ink = {"digit": y["digit"], "ink": np.column_stack([y["ink"], y["ink"]])}
+    with pytest.raises(ValueError, match=r"y\['ink'\] has 2 column\(s\) but the model was "
+                                         "fitted on 1"):
+        est.partial_fit(X, wide_ink)
     with pytest.raises(ValueError, match=r"classes as a dict \{output_block: classes\}"):
         two_head().partial_fit(X, y, classes=[0, 1, 2])
 

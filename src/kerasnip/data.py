@@ -305,3 +305,11 @@ def regression_targets(y: Any) -> np.ndarray:
     y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=True,
                     input_name="y")
     return to_float32(y)
+
+
+def check_target_width(y: np.ndarray, n_outputs: int, what: str = "y") -> np.ndarray:
+    """Refuse a regression target whose number of columns differs from the fitted one."""
+    width = 1 if y.ndim == 1 else y.shape[1]
+    if width != n_outputs:
+        raise ValueError(f"{what} has {width} column(s) but the model was fitted on {n_outputs}.")
+    return y

@@ -649,13 +649,7 @@ class KerasRegressor(RegressorMixin, KerasEstimator):
         self.y_ndim_ = y.ndim
 
     def _encode_targets(self, y: Any) -> np.ndarray:
-        y = data.regression_targets(y)
-        if (1 if y.ndim == 1 else y.shape[1]) != self.n_outputs_:
-            raise ValueError(
-                f"y has {y.shape[1] if y.ndim == 2 else 1} column(s) but the model was "
-                f"fitted on {self.n_outputs_}."
-            )
-        return y
+        return data.check_target_width(data.regression_targets(y), self.n_outputs_)
 
     def _injected(self) -> dict[str, Any]:
         return {**super()._injected(), "num_outputs": self.n_outputs_}

@@ -288,14 +288,8 @@ class Head:
         if self.kind == "classification":
             with self._naming_errors():
                 return self.encoder.encode(target, self.target_format)
-        values = data.regression_targets(target)
-        width = 1 if values.ndim == 1 else values.shape[1]
-        if width != self.width:
-            raise ValueError(
-                f"y[{self.name!r}] has {width} column(s) but the model was fitted on "
-                f"{self.width}."
-            )
-        return values
+        return data.check_target_width(data.regression_targets(target), self.width,
+                                       f"y[{self.name!r}]")
 
     def probabilities(self, raw: np.ndarray) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` from the head's raw output."""
