@@ -210,16 +210,22 @@ def _promote_pending() -> None:
             _drop(entry)
 
 
-def _release_own(estimator: Any, entry: _Entry) -> None:
-    """The estimator is getting another model: its current one may go to the pool.
+def _disown(estimator: Any) -> _Entry | None:
+    """Take the estimator's entry out of ``_owned`` (its owner no longer watched)."""
+    entry = _owned.pop(id(estimator), None)
+    if entry is not None:
+        entry.finalizer.detach()
+        entry.finalizer = None
+    return entry
+
+
+def _release(estimator: Any, entry: _Entry) -> None:
+    """The estimator is getting another model: its disowned one may go to the pool.
 
     The estimator still refers to it until ``initialize`` replaces ``model_``
     (or not, if building the new one fails), so it waits among the pending
     entries, whose reference count is checked before any reuse.
     """
-    del _owned[id(estimator)]
-    entry.finalizer.detach()
-    entry.finalizer = None
     if entry.model is estimator.__dict__.get("model_"):
         _pending.append(entry)
     else:
@@ -272,18 +278,13 @@ def reinitialize(estimator: Any) -> bool:
     key = configuration_key(estimator)
     with _lock:
         _promote_pending()
-        entry = _owned.get(id(estimator))
-        if entry is not None:
-            own = (_same(entry.key, key)
-                   and entry.model is estimator.__dict__.get("model_")
-                   and _unshared(entry, estimator.__dict__, "model_", _HELD_BY_OWNER))
-            if own:
-                del _owned[id(estimator)]
-                entry.finalizer.detach()
-                entry.finalizer = None
-            else:
-                _release_own(estimator, entry)
-                entry = None
+        entry = _disown(estimator)
+        if entry is not None and not (
+                _same(entry.key, key)
+                and entry.model is estimator.__dict__.get("model_")
+                and _unshared(entry, estimator.__dict__, "model_", _HELD_BY_OWNER)):
+            _release(estimator, entry)
+            entry = None
         if entry is None:
             entry = _take_idle(key)
         if entry is None:
@@ -330,10 +331,8 @@ def adopt(estimator: Any) -> None:
         initial_values=_values(model.variables),
     )
     del model, optimizer
+    # reinitialize, which runs first, already disowned any previous entry.
     with _lock:
-        stale = _owned.get(id(estimator))
-        if stale is not None:
-            _release_own(estimator, stale)
         _own(estimator, entry)
 
 
