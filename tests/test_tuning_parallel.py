@@ -139,12 +139,13 @@ def test_a_killed_run_resumes_without_refitting_and_matches(tmp_path):
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
-        if fits.exists() and len(list(fits.glob("*.pkl"))) >= 3:
+        if fits.exists() and len(list(fits.glob("config*.pkl"))) >= 3:
             break
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    saved = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in fits.glob("*.pkl")}
+    # Only finished files: a half-written one is a hidden ".*.partial" file.
+    saved = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in fits.glob("config*.pkl")}
     assert 3 <= len(saved) < total, f"kill came too late: {len(saved)} of {total} saved"
 
     # The rerun reads the saved fits back, fits only the rest, and matches.
@@ -154,7 +155,7 @@ def test_a_killed_run_resumes_without_refitting_and_matches(tmp_path):
     for path, stamp in saved.items():
         assert (path.stat().st_ino, path.stat().st_mtime_ns) == stamp  # not rewritten
     assert len(list(fits.glob("*.pkl"))) == total
-    assert not list(fits.glob(".tmp-*"))
+    assert not list(fits.glob(".*"))  # the killed run's half-written file is cleaned up
     pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "resumed_metrics.pkl"),
                                   pd.read_pickle(tmp_path / "full_metrics.pkl"))
     pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "resumed_pred.pkl"),

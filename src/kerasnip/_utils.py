@@ -1,9 +1,17 @@
-"""Small helpers shared by several modules: typo hints and name checks."""
+"""Small helpers shared by several modules: typo hints and crash-safe writes."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+#: Suffix of the temporary file a write goes to before it is renamed into place.
+PARTIAL_SUFFIX = ".partial"
 
 
 def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
@@ -21,3 +29,30 @@ def format_choices(choices: Iterable[str], limit: int = 12) -> str:
     if len(items) > limit:
         shown += f", … ({len(items) - limit} more)"
     return shown
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """Open a binary stream whose content replaces ``path`` only once complete.
+
+    The bytes go to a hidden ``.{name}.*.partial`` file in the same folder,
+    are flushed to disk and renamed over ``path``: a reader (or a rerun after a
+    kill) sees the old file or the whole new one, never half of it, and the
+    temporary name matches no pattern of the finished files.
+    """
+    target = Path(path)
+    if not target.parent.is_dir():
+        # mkstemp would name its temporary file, not the folder that is missing.
+        raise FileNotFoundError(f"Cannot save to '{target}': the folder '{target.parent}' "
+                                "does not exist; create it first.")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX,
+                                         dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)

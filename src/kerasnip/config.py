@@ -34,16 +34,13 @@ def choose_default_backend() -> None:
     if "keras" in sys.modules or os.environ.get("KERAS_BACKEND"):
         return
     configured = _configured_backend()
-    if configured and importlib.util.find_spec(_BACKEND_MODULES.get(configured, configured)):
+    # Each Keras backend is named after the module it imports.
+    if configured and importlib.util.find_spec(configured):
         return
     for candidate in ("jax", "torch", "tensorflow"):
         if importlib.util.find_spec(candidate):
             os.environ["KERAS_BACKEND"] = candidate
             return
-
-
-_BACKEND_MODULES = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow",
-                    "numpy": "numpy", "openvino": "openvino"}
 
 
 def _configured_backend() -> str | None:

@@ -59,6 +59,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from kerasnip._utils import atomic_output
+
 FORMAT_NAME = "kerasnip-estimator"
 FORMAT_VERSION = 1
 MANIFEST_MEMBER = "kerasnip.json"
@@ -657,19 +659,8 @@ def _output(path: PathOrFile):
     if hasattr(path, "write"):
         yield path
         return
-    target = Path(path)
-    if not target.parent.is_dir():
-        # mkstemp would name its temporary file, not the folder that is missing.
-        raise FileNotFoundError(f"Cannot save to '{target}': the folder '{target.parent}' "
-                                "does not exist; create it first.")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            yield stream
-        os.replace(temporary, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    with atomic_output(path) as stream:
+        yield stream
 
 
 # --------------------------------------------------------------------------- load

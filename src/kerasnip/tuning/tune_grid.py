@@ -19,13 +19,11 @@ the runs apart).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import pickle
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,7 +41,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
-from kerasnip._utils import did_you_mean
+from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean
 from kerasnip.tuning.grids import as_grid_frame, grid_settings, grid_space_filling
 from kerasnip.tuning.markers import tune
 from kerasnip.tuning.params import (
@@ -558,7 +556,7 @@ class _Store:
                     "this one to start over."
                 )
             # Half-written files of a killed run; their fits are redone.
-            for stale in (self.folder / "fits").glob(".tmp-*"):
+            for stale in (self.folder / "fits").glob(f".*{PARTIAL_SUFFIX}"):
                 stale.unlink(missing_ok=True)
             return
         if self.folder.exists() and any(self.folder.iterdir()):
@@ -592,17 +590,8 @@ class _Store:
 
 
 def _atomic_write(path: Path, payload: bytes) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    with atomic_output(path) as stream:
+        stream.write(payload)
 
 
 def _fingerprint(spec: Any, settings: list[dict], splits: list, metrics: list[str],
