@@ -337,3 +337,83 @@ def test_predicting_other_row_counts_compiles_nothing_new(clf_spec, digits):
         logger.removeHandler(handler)
         jax.config.update("jax_log_compiles", previous)
     assert compiled == []
+
+
+# --------------------------------------------------------------------------- whole batches
+
+
+def _train_step_compiles(fn):
+    """Run ``fn`` and return how many times JAX compiled a training step meanwhile."""
+    import logging
+
+    import jax
+
+    compiled = []
+
+    class Count(logging.Handler):
+        def emit(self, record):
+            if "Finished XLA compilation of jit(train_step)" in record.getMessage():
+                compiled.append(record)
+
+    logger, handler = logging.getLogger("jax"), Count()
+    previous = jax.config.jax_log_compiles
+    jax.config.update("jax_log_compiles", True)
+    logger.addHandler(handler)
+    try:
+        fn()
+    finally:
+        logger.removeHandler(handler)
+        jax.config.update("jax_log_compiles", previous)
+    return len(compiled)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="counts XLA compilations")
+def test_whole_batches_compile_one_training_step_for_folds_of_any_size(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(hidden_units=7, fit_epochs=1, fit_batch_size=16, random_state=0)
+
+    def fit_folds():
+        for rows in (50, 53, 64, 75):  # remainders 2, 5, 0 and 11 rows
+            with reuse.whole_batches():
+                est.fit(X[:rows], y[:rows])
+
+    assert _train_step_compiles(fit_folds) == 1
+
+    def fit_plain():
+        for rows in (77, 78):
+            est.fit(X[:rows], y[:rows])
+
+    # Without it: whole batches (unweighted, another signature), 13 rows, 14 rows.
+    assert _train_step_compiles(fit_plain) == 3
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_whole_batches_keep_the_epoch_loss_of_the_real_rows(reg_spec, regression_data, weighted):
+    # A learning rate too small to move float32 weights: both fits see the same
+    # model, so their epoch losses must agree although one trained on 64 rows
+    # (50 real, 14 zero-weight copies) and the other on 32 + 18.
+    X, y = regression_data
+    X, y = X[:50], y[:50]
+    weights = np.linspace(0.5, 2.0, 50) if weighted else None
+    params = dict(compile_optimizer="sgd", learn_rate=1e-30, fit_epochs=2,
+                  fit_batch_size=32, random_state=5)
+    plain = reg_spec(**params).fit(X, y, sample_weight=weights)
+    with reuse.whole_batches():
+        padded = reg_spec(**params).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(padded.history_["loss"], plain.history_["loss"], rtol=1e-5)
+    np.testing.assert_array_equal(padded.predict(X), plain.predict(X))
+
+
+def test_whole_batch_padding_copies_rows_with_zero_weight():
+    X = {"image": np.arange(10 * 2 * 2).reshape(10, 2, 2), "table": np.arange(10.0)[:, None]}
+    y = np.arange(10) * 10
+    X_pad, y_pad, weight = reuse._whole_batch_data(X, y, np.full(10, 2.0), 4, seed=0)
+    assert [len(a) for a in (X_pad["image"], X_pad["table"], y_pad, weight)] == [12] * 4
+    np.testing.assert_array_equal(X_pad["table"][:10, 0], np.arange(10.0))
+    copies = X_pad["table"][10:, 0].astype(int)
+    # The copies are whole rows: every input and the target come from the same row.
+    np.testing.assert_array_equal(X_pad["image"][10:], X["image"][copies])
+    np.testing.assert_array_equal(y_pad[10:], y[copies])
+    np.testing.assert_allclose(weight, [2.0 * 12 / 10] * 10 + [0.0, 0.0])
+    _, _, ones = reuse._whole_batch_data(X, y, None, 5, seed=0)
+    np.testing.assert_array_equal(ones, np.ones(10))  # weights even when nothing is padded

@@ -15,7 +15,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import KFold, StratifiedKFold
 
 import kerasnip
-from kerasnip import tune
+from kerasnip import reuse, tune
 from kerasnip.tuning.results import TuneResults
 
 FAST = {"fit_epochs": 1, "fit_batch_size": 16, "random_state": 0}
@@ -55,12 +55,28 @@ def test_folds_are_stratified_and_scores_match_a_manual_fit(two_by_two, digits):
     spec, res = two_by_two
     X, y = digits
     train, test = next(StratifiedKFold(2).split(X, y))
-    manual = clone(spec).set_params(hidden_units=8).fit(X[train], y[train]).score(X[test], y[test])
+    manual = clone(spec).set_params(hidden_units=8)
+    with reuse.whole_batches():  # as tune_grid trains: 40 rows padded to 48
+        manual.fit(X[train], y[train])
+    manual = manual.score(X[test], y[test])
     folds = res.collect_metrics(summarize=False)
     first = folds[(folds["hidden_units"] == 8) & (folds["fold"] == 1)][".estimate"].item()
     assert first == manual
     predictions = res.collect_predictions()
     assert sorted(predictions.loc[predictions["fold"] == 1, ".row"].unique()) == sorted(test)
+
+
+def test_reused_models_give_the_results_of_fresh_builds(clf_spec, digits, monkeypatch):
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), hidden_rate=0.2, fit_epochs=2, fit_batch_size=16,
+                    random_state=4)
+    grid = pd.DataFrame({"hidden_units": [4, 6]})
+    # Three folds of 53 or 54 rows: the second and third reuse the first's model.
+    reused = kerasnip.tune_grid(spec, X, y, resamples=3, grid=grid, save_pred=True)
+    monkeypatch.setenv("KERASNIP_REUSE", "0")
+    fresh = kerasnip.tune_grid(spec, X, y, resamples=3, grid=grid, save_pred=True)
+    pd.testing.assert_frame_equal(reused.collect_predictions(), fresh.collect_predictions())
+    pd.testing.assert_frame_equal(reused.collect_metrics(), fresh.collect_metrics())
 
 
 def test_show_and_select_best(two_by_two):

@@ -39,6 +39,7 @@ memory may grow before a full garbage collection frees dead models (default
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import gc
 import os
@@ -411,8 +412,80 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
     callbacks = list(kwargs.pop("callbacks", None) or ())
     if seed is not None:
         callbacks.insert(0, _reseed_class()(seed))
+    if _pads_training(estimator.model_, kwargs):
+        X, y, kwargs["sample_weight"] = _whole_batch_data(
+            X, y, kwargs.get("sample_weight"), kwargs.get("batch_size") or 32, seed)
     with _tracked(estimator, callbacks):
         return estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
+
+
+_whole_batches: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "kerasnip_whole_batches", default=False)
+
+
+@contextlib.contextmanager
+def whole_batches() -> Iterator[None]:
+    """Within the block, fits train on whole batches only (:func:`kerasnip.tune_grid` does).
+
+    Keras trains the rows left over after the last whole batch as a smaller
+    batch, and on a tracing backend every distinct remainder compiles the
+    training step again: the folds of a search (66 and 67 rows in batches of
+    32) cost three compilations per configuration instead of one. Here the
+    training set is instead padded to a whole number of batches with copies of
+    randomly chosen rows that carry a sample weight of 0, and every real row's
+    weight is scaled by ``padded / n``. Keras shuffles the padded set, so each
+    step's loss is the weighted sum over its real rows divided by the batch
+    size: every row counts the same in every step (a plain fit gives the
+    remainder's few rows a whole step of their own), and an epoch's loss is the
+    real rows' mean loss exactly. Training metrics in ``history_`` are
+    unweighted in Keras and so count the copies too; held-out scores are not
+    affected. Fits with ``fit_validation_split``, ``fit_steps_per_epoch`` or
+    without per-epoch shuffling, and fits on eager backends (torch), are left
+    as they are.
+    """
+    token = _whole_batches.set(True)
+    try:
+        yield
+    finally:
+        _whole_batches.reset(token)
+
+
+def _traced(model: Any) -> bool:
+    """Whether Keras compiles ``model``'s steps per input shape (JAX, TensorFlow, jit_compile)."""
+    import keras
+
+    return keras.backend.backend() in ("jax", "tensorflow") or model.jit_compile is True
+
+
+def _pads_training(model: Any, fit_kwargs: dict[str, Any]) -> bool:
+    return (_whole_batches.get() and _traced(model)
+            and not fit_kwargs.get("validation_split")
+            and fit_kwargs.get("steps_per_epoch") is None
+            and fit_kwargs.get("shuffle", True) is True)
+
+
+def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_size: int,
+                      seed: int | None) -> tuple[Any, Any, np.ndarray]:
+    """``X``, ``y`` and sample weights padded to a whole number of batches.
+
+    The weights are always returned (ones when none were given), so that a
+    fold that needs no padding traces the same training step as one that does.
+    """
+    import keras
+
+    n = len(keras.tree.flatten(X)[0])
+    weight = (np.ones(n, np.float32) if sample_weight is None
+              else np.asarray(sample_weight, np.float32))
+    pad = -n % batch_size
+    if not pad:
+        return X, y, weight
+    copies = np.random.default_rng(seed).choice(n, pad, replace=pad > n)
+
+    def padded(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, a[copies]])
+
+    weight = np.concatenate([weight * np.float32((n + pad) / n), np.zeros(pad, np.float32)])
+    return keras.tree.map_structure(padded, X), keras.tree.map_structure(padded, y), weight
 
 
 def predict(estimator: Any, X: Any, batch_size: int) -> Any:
@@ -443,8 +516,7 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     import keras
 
     n = len(keras.tree.flatten(X)[0])
-    traced = keras.backend.backend() in ("jax", "tensorflow") or estimator.model_.jit_compile
-    full = n - n % batch_size if traced else n
+    full = n - n % batch_size if _traced(estimator.model_) else n
     parts = []
     with _tracked(estimator):
         if full:

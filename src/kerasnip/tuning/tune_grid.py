@@ -41,6 +41,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
+from kerasnip import reuse
 from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean
 from kerasnip.tuning.grids import as_grid_frame, grid_settings, grid_space_filling
 from kerasnip.tuning.markers import tune
@@ -129,6 +130,11 @@ def tune_grid(
     A configuration whose build, fit or scoring raises is recorded with its
     error message and NaN metrics (see :meth:`TuneResults.collect_errors`),
     and the run goes on.
+
+    On JAX and TensorFlow each training set is padded to a whole number of
+    batches with zero-weight copies of its rows (see
+    :func:`kerasnip.reuse.whole_batches`), so folds of different sizes share
+    one compiled training step; held-out rows are scored as in a plain fit.
 
     Parallel and distributed runs use joblib's back ends; generated classes
     pickle by definition, so blocks defined in ``__main__`` or a notebook
@@ -395,7 +401,9 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         estimator.set_params(fit_epochs=largest)
     started = time.perf_counter()
     try:
-        estimator.fit(X_train, y_train)
+        # One compiled training step per configuration, whatever the fold sizes.
+        with reuse.whole_batches():
+            estimator.fit(X_train, y_train)
     except Exception as exc:
         error = _message(exc)
         return [_record(c, fold, scorers, error=error) for c, _ in members]
