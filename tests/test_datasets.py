@@ -190,7 +190,7 @@ def test_bad_npz(tmp_path):
 
 def test_one_idx_file_as_path_points_to_its_folder(tmp_path):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b")
-    with pytest.raises(ValueError, match=r"single file that is not an \.npz\. Pass the folder"):
+    with pytest.raises(DatasetError, match=r"single file that is not an \.npz\. Pass the folder"):
         load_mnist(tmp_path / "train-images-idx3-ubyte.gz")
 
 

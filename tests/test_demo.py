@@ -84,6 +84,14 @@ def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
     assert "kerasnip demo: error: MNIST path" in err and "does not exist" in err
 
 
+def test_a_data_dir_naming_one_idx_file_is_a_clear_error(tmp_path, capsys):
+    idx_file = tmp_path / "train-images-idx3-ubyte.gz"
+    idx_file.write_bytes(b"")
+    status = main(["demo", "--data", "mnist", "--data-dir", str(idx_file)])
+    assert status == 1
+    assert "is a single file that is not an .npz. Pass the folder" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["demo", "--data-dir", "x"], "--data-dir applies to --data mnist"),
     (["demo", "--epochs", "0"], "must be at least 1"),

@@ -50,6 +50,17 @@ def test_regressor_fit_predict_score(reg_spec, regression_data):
     assert est.n_outputs_ == 1
 
 
+def test_numpy_scalar_hyperparameters_reach_blocks_as_python_numbers(clf_spec, digits):
+    # As a grid read from a NumPy array or DataFrame gives them; Dense refuses np.int64.
+    X, y = digits
+    est = clf_spec(hidden_units=np.int64(5), hidden_rate=np.float32(0.25), fit_epochs=1,
+                   num_hidden=np.int64(2)).fit(X, y)
+    dense = [layer for layer in est.model_.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [5, 5, 4]
+    dropout = [layer for layer in est.model_.layers if isinstance(layer, keras.layers.Dropout)]
+    assert [type(layer.rate) for layer in dropout] == [float, float]
+
+
 def test_history_is_one_row_per_epoch(clf_spec, digits):
     X, y = digits
     est = clf_spec(fit_epochs=3, fit_validation_split=0.25, random_state=0).fit(X, y)

@@ -8,7 +8,9 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import numpy as np
 
 #: Suffix of the temporary file a write goes to before it is renamed into place.
 PARTIAL_SUFFIX = ".partial"
@@ -20,6 +22,11 @@ def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
     if not matches:
         return ""
     return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def python_scalar(value: Any) -> Any:
+    """``value`` as a Python number if it is a NumPy scalar (Keras layers refuse ``np.int64``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def format_choices(choices: Iterable[str], limit: int = 12) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kerasnip._utils import python_scalar
 from kerasnip.blocks import BlockInfo
 from kerasnip.spec import SpecDefinition
 
@@ -18,7 +19,8 @@ def call_block(info: BlockInfo, inputs: Mapping[str, Any], hyper: Mapping[str, A
     """Call one block with its inputs, hyperparameters and the injected values it declares."""
     kwargs = dict(inputs)
     kwargs.update({arg: meta[arg] for arg in info.injected if arg in meta})
-    kwargs.update(hyper)
+    # Values from a NumPy grid (np.int64 units) would be refused by Keras layers.
+    kwargs.update({arg: python_scalar(value) for arg, value in hyper.items()})
     try:
         return info.function(**kwargs)
     except ImportError:

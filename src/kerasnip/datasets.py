@@ -112,10 +112,9 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
     FileNotFoundError
         ``path`` does not exist, or holds neither the four IDX files nor
         ``mnist.npz`` (the message lists every name looked for).
-    ValueError
-        ``path`` is a file other than an ``.npz`` (such as one of the IDX files).
     DatasetError
-        A file is truncated, not gzip when named ``.gz``, has a wrong IDX magic
+        ``path`` is a file other than an ``.npz`` (such as one of the IDX
+        files), or a file is truncated, not gzip when named ``.gz``, has a wrong IDX magic
         number or shape, or the ``.npz`` lacks the Keras keys.
     RuntimeError
         No ``path`` was given and Keras could not download MNIST.
@@ -132,7 +131,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
         if path.suffix != ".npz":
             # One of the four IDX files, most likely: np.load's message about
             # pickled data would not say what to pass instead.
-            raise ValueError(
+            raise DatasetError(
                 f"MNIST path {str(path)!r} is a single file that is not an .npz. Pass the "
                 f"folder holding the four IDX files (here {str(path.parent)!r}), or a Keras "
                 f"{_NPZ_NAME} file."

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kerasnip._utils import did_you_mean
-from kerasnip.tuning.params import ParameterSet, _levels_by_id, _python_scalar
+from kerasnip._utils import did_you_mean, python_scalar
+from kerasnip.tuning.params import ParameterSet, _levels_by_id
 
 # Latin hypercubes tried by grid_space_filling; the most spread-out one wins.
 _LHS_CANDIDATES = 20
@@ -213,6 +213,6 @@ def grid_settings(spec: Any, params: ParameterSet, grid: pd.DataFrame) -> list[d
     if duplicated:
         raise ValueError(f"grid sets parameter(s) {duplicated} from more than one column.")
     return [
-        {names.get(c, c): _python_scalar(v) for c, v in row.items()}
+        {names.get(c, c): python_scalar(v) for c, v in row.items()}
         for row in grid.to_dict("records")
     ]

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kerasnip._utils import did_you_mean, format_choices
+from kerasnip._utils import did_you_mean, format_choices, python_scalar
 from kerasnip.tuning.markers import tune
 
 # --------------------------------------------------------------------------- parameter objects
@@ -210,7 +210,7 @@ class Choice(Param):
             values = tuple(values[0])
         if not values:
             raise ValueError("Choice() needs at least one value.")
-        values = tuple(_python_scalar(v) for v in values)
+        values = tuple(python_scalar(v) for v in values)
         self.values = _unique(values)
         self.label = label
 
@@ -268,17 +268,13 @@ def _unique(values: Sequence[Any]) -> Any:
     return type(values)(seen) if isinstance(values, tuple) else seen
 
 
-def _python_scalar(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 # ------------------------------------------------------------------- dials-style constructors
 
 
 def _bounds(range: Any, what: str, *, minimum: int | None = None) -> tuple[Any, Any]:
     if not isinstance(range, (tuple, list)) or len(range) != 2:
         raise TypeError(f"{what}() takes a range (low, high), got {range!r}.")
-    low, high = (_python_scalar(v) for v in range)
+    low, high = (python_scalar(v) for v in range)
     if minimum is not None and isinstance(low, Integral) and low < minimum:
         raise ValueError(f"{what}() must be at least {minimum}, got {low}.")
     return low, high
@@ -632,7 +628,7 @@ def _as_param(id_: str, value: Any, current: Param | None) -> Param:
                 f"{id_}: a tuple means a (low, high) numeric range, got {value!r}; give "
                 "explicit values as a list instead."
             )
-        low, high = (_python_scalar(v) for v in value)
+        low, high = (python_scalar(v) for v in value)
         if isinstance(current, _Range) and (
             not isinstance(current, Int) or all(isinstance(v, Integral) for v in value)
         ):

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kerasnip._utils import did_you_mean
-from kerasnip.tuning.params import ParameterSet, _python_scalar
+from kerasnip._utils import did_you_mean, python_scalar
+from kerasnip.tuning.params import ParameterSet
 
 # Numeric axes with at most this many distinct values get one tick per value.
 _MAX_TICKS = 8
@@ -220,7 +220,7 @@ class TuneResults:
         if row is None:
             raise ValueError("No configuration has a score: every fit failed. "
                              "See results.collect_errors() for why.")
-        chosen = {c: _python_scalar(row[c]) for c in self.grid.columns}
+        chosen = {c: python_scalar(row[c]) for c in self.grid.columns}
         chosen[".config"] = row[".config"]
         return chosen
 

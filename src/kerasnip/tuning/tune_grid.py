@@ -42,12 +42,11 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
 from kerasnip import reuse
-from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean
+from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean, python_scalar
 from kerasnip.tuning.grids import as_grid_frame, grid_settings, grid_space_filling
 from kerasnip.tuning.markers import tune
 from kerasnip.tuning.params import (
     ParameterSet,
-    _python_scalar,
     check_spec,
     extract_parameter_set,
 )
@@ -257,7 +256,7 @@ def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> A
             hint = did_you_mean(str(key), [*names, *valid])
             raise KeyError(f"best names {key!r}, which is neither a tuned parameter id "
                            f"({list(names)}) nor a parameter of {type(spec).__name__}.{hint}")
-    final = clone(spec).set_params(**{k: _python_scalar(v) for k, v in values.items()})
+    final = clone(spec).set_params(**{k: python_scalar(v) for k, v in values.items()})
     left = [name for name, v in final.get_params().items() if isinstance(v, tune)]
     if left:
         raise ValueError(f"best gives no value for tuned parameter(s) {left}.")
