@@ -365,3 +365,9 @@ def test_classifiers_have_no_prediction_or_joint_intervals(digits_fit, kwargs):
 def test_unfitted_estimator(reg_spec):
     with pytest.raises(NotFittedError):
         interval_table(reg_spec(), np.zeros((2, 1)), type="conf_int")
+
+
+def test_fit_laplace_checks_that_x_and_y_match(linear_fit):
+    est, X, Y = linear_fit
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        fit_laplace(est, X, Y[:-1])

@@ -428,12 +428,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
                     validation_data, (tuple, list)) else "")
                 + ". Or use fit_validation_split=0.2 to hold out part of the training data."
             )
-        X_val = self._prepare_features(validation_data[0], reset=False)
-        self._check_lengths(X_val, validation_data[1])
-        prepared = (X_val, self._encode_targets(validation_data[1]))
-        if len(validation_data) == 3:
-            prepared += (self._sample_weight(validation_data[2], X_val),)
-        return prepared
+        prepared = self._prepare_fitted_data(*validation_data)
+        return prepared if len(validation_data) == 3 else prepared[:2]
 
     def _class_sample_weight(self, class_weight: Any, y: np.ndarray,
                              sample_weight: np.ndarray | None) -> np.ndarray:
@@ -466,6 +462,13 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         data.check_sample_shape(X, self.input_shape_)
         X = validate_data(self, X, reset=False, allow_nd=True, dtype="numeric")
         return data.to_float32(X)
+
+    def _prepare_fitted_data(self, X: Any, y: Any, sample_weight: Any = None
+                             ) -> tuple[Any, Any, np.ndarray | None]:
+        """Inputs, encoded targets and weights for the fitted model (evaluation, intervals)."""
+        X = self._prepare_features(X, reset=False)
+        self._check_lengths(X, y)
+        return X, self._encode_targets(y), self._sample_weight(sample_weight, X)
 
     def _check_lengths(self, X: Any, y: Any) -> None:
         """Prepared X and raw y must have one row per sample (multi-input models override)."""

@@ -105,10 +105,7 @@ def keras_evaluate(est: Any, X: Any, y: Any, *, sample_weight: Any = None,
     {'loss': 0.071, 'accuracy': 0.98}
     """
     check_is_fitted(est, "model_")
-    features = est._prepare_features(X, reset=False)
-    est._check_lengths(features, y)
-    targets = est._encode_targets(y)
-    weights = est._sample_weight(sample_weight, features)
+    features, targets, weights = est._prepare_fitted_data(X, y, sample_weight)
     result = est.model_.evaluate(
         features, targets, sample_weight=weights,
         batch_size=batch_size or est.fit_batch_size or 32, verbose=0, return_dict=True,

@@ -416,9 +416,7 @@ def fit_laplace(est: Any, X: Any = None, y: Any = None,
     elif X is None or y is None:
         raise ValueError("Pass both X and y to fit_laplace (or neither, to use the fit's data).")
     else:
-        X_fit = est._prepare_features(X, reset=False)
-        y_fit = est._encode_targets(y)
-        weight = est._sample_weight(sample_weight, X_fit)
+        X_fit, y_fit, weight = est._prepare_fitted_data(X, y, sample_weight)
     outputs = _output_layers(est.model_)
     approx = LaplaceApproximation([], fit_count)
     phis = approx.features(est, X_fit)
