@@ -29,6 +29,7 @@ from kerasnip.registry import (  # noqa: E402
     register_keras_metric,
     register_keras_optimizer,
 )
+from kerasnip.reuse import whole_batches  # noqa: E402
 from kerasnip.sequence import (  # noqa: E402
     CollapseColumns,
     LeadTargets,
@@ -130,4 +131,5 @@ __all__ = [
     "tidy",
     "tune",
     "tune_grid",
+    "whole_batches",
 ]

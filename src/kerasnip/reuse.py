@@ -425,7 +425,7 @@ _whole_batches: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 @contextlib.contextmanager
 def whole_batches() -> Iterator[None]:
-    """Within the block, fits train on whole batches only (:func:`kerasnip.tune_grid` does).
+    """Within the block, fits train on whole batches only, as in :func:`kerasnip.tune_grid`.
 
     Keras trains the rows left over after the last whole batch as a smaller
     batch, and on a tracing backend every distinct remainder compiles the
@@ -442,6 +442,18 @@ def whole_batches() -> Iterator[None]:
     affected. Fits with ``fit_validation_split``, ``fit_steps_per_epoch`` or
     without per-epoch shuffling, and fits on eager backends (torch), are left
     as they are.
+
+    The setting holds for the current thread (and asyncio task) only: joblib
+    workers started inside the block do not see it.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> with kerasnip.whole_batches():                           # doctest: +SKIP
+    ...     GridSearchCV(spec, param_grid, cv=3, n_jobs=1).fit(X, y)
     """
     token = _whole_batches.set(True)
     try:
