@@ -310,40 +310,8 @@ def test_garbage_collection_follows_memory_growth(monkeypatch):
         reuse.clear_session()
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="counts XLA compilations")
-def test_predicting_other_row_counts_compiles_nothing_new(clf_spec, digits):
-    import logging
-
-    import jax
-
-    X, y = digits
-    est = clf_spec(fit_epochs=1, fit_batch_size=16, random_state=0).fit(X, y)
-    est.predict(X[:37])  # compiles the predict step for batches of 16
-    compiled = []
-
-    class Count(logging.Handler):
-        def emit(self, record):
-            if "Finished XLA compilation of jit(predict_step)" in record.getMessage():
-                compiled.append(record)
-
-    logger, handler = logging.getLogger("jax"), Count()
-    previous = jax.config.jax_log_compiles
-    jax.config.update("jax_log_compiles", True)
-    logger.addHandler(handler)
-    try:
-        for rows in (3, 21, 45, 80):
-            assert est.predict(X[:rows]).shape == (rows,)
-    finally:
-        logger.removeHandler(handler)
-        jax.config.update("jax_log_compiles", previous)
-    assert compiled == []
-
-
-# --------------------------------------------------------------------------- whole batches
-
-
-def _train_step_compiles(fn):
-    """Run ``fn`` and return how many times JAX compiled a training step meanwhile."""
+def _step_compiles(step, fn):
+    """Run ``fn`` and return how many times JAX compiled Keras's ``step`` meanwhile."""
     import logging
 
     import jax
@@ -352,7 +320,7 @@ def _train_step_compiles(fn):
 
     class Count(logging.Handler):
         def emit(self, record):
-            if "Finished XLA compilation of jit(train_step)" in record.getMessage():
+            if f"Finished XLA compilation of jit({step})" in record.getMessage():
                 compiled.append(record)
 
     logger, handler = logging.getLogger("jax"), Count()
@@ -368,6 +336,22 @@ def _train_step_compiles(fn):
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="counts XLA compilations")
+def test_predicting_other_row_counts_compiles_nothing_new(clf_spec, digits):
+    X, y = digits
+    est = clf_spec(fit_epochs=1, fit_batch_size=16, random_state=0).fit(X, y)
+    est.predict(X[:37])  # compiles the predict step for batches of 16
+
+    def predict_other_counts():
+        for rows in (3, 21, 45, 80):
+            assert est.predict(X[:rows]).shape == (rows,)
+
+    assert _step_compiles("predict_step", predict_other_counts) == 0
+
+
+# --------------------------------------------------------------------------- whole batches
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="counts XLA compilations")
 def test_whole_batches_compile_one_training_step_for_folds_of_any_size(clf_spec, digits):
     X, y = digits
     est = clf_spec(hidden_units=7, fit_epochs=1, fit_batch_size=16, random_state=0)
@@ -377,14 +361,14 @@ def test_whole_batches_compile_one_training_step_for_folds_of_any_size(clf_spec,
             with reuse.whole_batches():
                 est.fit(X[:rows], y[:rows])
 
-    assert _train_step_compiles(fit_folds) == 1
+    assert _step_compiles("train_step", fit_folds) == 1
 
     def fit_plain():
         for rows in (77, 78):
             est.fit(X[:rows], y[:rows])
 
     # Without it: whole batches (unweighted, another signature), 13 rows, 14 rows.
-    assert _train_step_compiles(fit_plain) == 3
+    assert _step_compiles("train_step", fit_plain) == 3
 
 
 @pytest.mark.parametrize("weighted", [False, True])
