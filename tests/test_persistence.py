@@ -3,6 +3,7 @@
 import inspect
 import io
 import json
+import os
 import pickle
 import sys
 import zipfile
@@ -407,6 +408,15 @@ def test_saving_into_a_missing_folder_names_the_folder(fitted_reg, tmp_path):
     target = tmp_path / "no-such-folder" / "m.kerasnip"
     with pytest.raises(FileNotFoundError, match=r"the folder .*no-such-folder' does not exist"):
         fitted_reg[0].save(target)
+
+
+def test_saved_file_has_the_mode_open_would_give_it(fitted_reg, tmp_path):
+    mask = os.umask(0o027)
+    try:
+        fitted_reg[0].save(tmp_path / "m.kerasnip")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "m.kerasnip").stat().st_mode & 0o777 == 0o640
 
 
 def test_interrupted_save_leaves_previous_file_intact(fitted_reg, tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 
 import kerasnip
 from kerasnip import reuse
-from tests.blocks import input_block, softmax_output
+from tests.blocks import input_block, linear_output, softmax_output
 
 
 def normalised_hidden(model, units=16, rate=0.2):
@@ -371,8 +371,25 @@ def test_whole_batches_compile_one_training_step_for_folds_of_any_size(clf_spec,
     assert _step_compiles("train_step", fit_plain) == 3
 
 
+@pytest.fixture
+def padded_sizes(monkeypatch):
+    """The (rows before, rows after) of every training set whole_batches pads."""
+    sizes = []
+    original = reuse._whole_batch_data
+
+    def recording(X, y, sample_weight, batch_size, seed):
+        result = original(X, y, sample_weight, batch_size, seed)
+        sizes.append((len(X), len(result[0])))
+        return result
+
+    monkeypatch.setattr(reuse, "_whole_batch_data", recording)
+    return sizes
+
+
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="torch compiles nothing: no padding")
 @pytest.mark.parametrize("weighted", [False, True])
-def test_whole_batches_keep_the_epoch_loss_of_the_real_rows(reg_spec, regression_data, weighted):
+def test_whole_batches_keep_the_epoch_loss_of_the_real_rows(reg_spec, regression_data, weighted,
+                                                            padded_sizes):
     # A learning rate too small to move float32 weights: both fits see the same
     # model, so their epoch losses must agree although one trained on 64 rows
     # (50 real, 14 zero-weight copies) and the other on 32 + 18.
@@ -382,10 +399,43 @@ def test_whole_batches_keep_the_epoch_loss_of_the_real_rows(reg_spec, regression
     params = dict(compile_optimizer="sgd", learn_rate=1e-30, fit_epochs=2,
                   fit_batch_size=32, random_state=5)
     plain = reg_spec(**params).fit(X, y, sample_weight=weights)
+    assert padded_sizes == []
     with reuse.whole_batches():
         padded = reg_spec(**params).fit(X, y, sample_weight=weights)
+    assert padded_sizes == [(50, 64)]
     np.testing.assert_allclose(padded.history_["loss"], plain.history_["loss"], rtol=1e-5)
     np.testing.assert_array_equal(padded.predict(X), plain.predict(X))
+
+
+def _summing_mse():
+    return keras.losses.MeanSquaredError(reduction="sum")
+
+
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="torch compiles nothing: no padding")
+@pytest.mark.parametrize("case", ["batch_norm", "activity_regularizer", "sum_reduction",
+                                  "validation_split"])
+def test_whole_batches_leave_fits_that_padding_would_change(case, regression_data, padded_sizes):
+    def hidden(model, units=4):
+        model.add(keras.layers.Dense(units, activity_regularizer=(
+            keras.regularizers.L2(0.01) if case == "activity_regularizer" else None)))
+        if case == "batch_norm":
+            model.add(keras.layers.BatchNormalization())
+        return model
+
+    spec = kerasnip.create_keras_sequential_spec(
+        f"test_unpadded_{case}", {"input": input_block, "hidden": hidden,
+                                  "output": linear_output}, "regression")
+    params = dict(fit_epochs=1, fit_batch_size=32, random_state=0)
+    if case == "sum_reduction":
+        params["compile_loss"] = _summing_mse()
+    if case == "validation_split":
+        params["fit_validation_split"] = 0.2
+    X, y = regression_data
+    with reuse.whole_batches():
+        spec(**params).fit(X[:50], y[:50])
+        assert padded_sizes == []
+        spec(**{**params, "random_state": 1}).fit(X[:50], y[:50])  # the reused model too
+    assert padded_sizes == []
 
 
 def test_whole_batch_padding_copies_rows_with_zero_weight():

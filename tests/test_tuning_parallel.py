@@ -180,6 +180,17 @@ def test_a_save_dir_of_another_run_is_refused(clf_spec, digits, tmp_path):
                            save_dir=tmp_path / "other")
 
 
+def test_a_run_killed_while_writing_its_manifest_starts_over(clf_spec, digits, tmp_path):
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), fit_epochs=1, random_state=0)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / ".manifest.json.x1y2.partial").write_bytes(b'{"form')
+    res = kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [4]}),
+                             save_dir=tmp_path / "run")
+    assert res.n_resumed == 0 and res.collect_errors().empty
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["fits", "manifest.json"]
+
+
 def test_resume_fits_only_the_missing_epochs_of_a_shared_fit(clf_spec, digits, tmp_path,
                                                              monkeypatch):
     X, y = digits

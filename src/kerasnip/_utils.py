@@ -25,8 +25,16 @@ def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
 
 
 def python_scalar(value: Any) -> Any:
-    """``value`` as a Python number if it is a NumPy scalar (Keras layers refuse ``np.int64``)."""
-    return value.item() if isinstance(value, np.generic) else value
+    """NumPy scalars in ``value`` (alone or in a list or tuple) as Python numbers.
+
+    Keras layers refuse ``np.int64`` units, which grids read from arrays or
+    DataFrames are made of.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if type(value) in (list, tuple):
+        return type(value)(python_scalar(v) for v in value)
+    return value
 
 
 def format_choices(choices: Iterable[str], limit: int = 12) -> str:
@@ -56,6 +64,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
                                          dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
+            # mkstemp makes the file private (0600); give it the mode open() would.
+            os.chmod(temporary, 0o666 & ~_umask())
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
@@ -63,3 +73,9 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -433,15 +433,22 @@ def whole_batches() -> Iterator[None]:
     32) cost three compilations per configuration instead of one. Here the
     training set is instead padded to a whole number of batches with copies of
     randomly chosen rows that carry a sample weight of 0, and every real row's
-    weight is scaled by ``padded / n``. Keras shuffles the padded set, so each
-    step's loss is the weighted sum over its real rows divided by the batch
-    size: every row counts the same in every step (a plain fit gives the
-    remainder's few rows a whole step of their own), and an epoch's loss is the
-    real rows' mean loss exactly. Training metrics in ``history_`` are
-    unweighted in Keras and so count the copies too; held-out scores are not
-    affected. Fits with ``fit_validation_split``, ``fit_steps_per_epoch`` or
-    without per-epoch shuffling, and fits on eager backends (torch), are left
-    as they are.
+    weight is scaled by ``padded / n``. With Keras's default loss reduction
+    (the weighted sum over a batch divided by the batch size) every real row
+    then counts the same in every step, where a plain fit gives the
+    remainder's few rows a whole step of their own, and an epoch's loss is
+    still the real rows' mean loss.
+
+    What sample weights do not reach still sees the copies: training metrics
+    in ``history_`` (Keras's ``metrics`` are unweighted), activity
+    regularizers and ``add_loss`` terms; held-out scores are not affected.
+    Fits are left as Keras runs them where padding would change more than
+    that: models with batch normalization (the copies would enter the batch
+    statistics) or activity regularizers, losses with another reduction
+    (``"sum"`` would scale the gradients by ``padded / n``), fits with
+    ``fit_validation_split`` (Keras would hold out copies) or
+    ``fit_steps_per_epoch``, and models Keras does not compile (torch, or
+    ``run_eagerly``).
 
     The setting holds for the current thread (and asyncio task) only: joblib
     workers started inside the block do not see it.
@@ -463,17 +470,41 @@ def whole_batches() -> Iterator[None]:
 
 
 def _traced(model: Any) -> bool:
-    """Whether Keras compiles ``model``'s steps per input shape (JAX, TensorFlow, jit_compile)."""
+    """Whether Keras compiles ``model``'s steps once per input shape."""
     import keras
 
-    return keras.backend.backend() in ("jax", "tensorflow") or model.jit_compile is True
+    if model.run_eagerly:
+        return False
+    # TensorFlow traces a tf.function even without XLA; JAX and torch only jit
+    # with jit_compile, which "auto" resolves to True on JAX and False on torch.
+    return keras.backend.backend() == "tensorflow" or model.jit_compile is True
+
+
+# Reductions that divide the weighted sum by the batch size (or the weights):
+# under them, zero-weight copies and reweighted rows leave each row's share unchanged.
+_PADDABLE_REDUCTIONS = {"sum_over_batch_size", "mean", "mean_with_sample_weight"}
 
 
 def _pads_training(model: Any, fit_kwargs: dict[str, Any]) -> bool:
-    return (_whole_batches.get() and _traced(model)
-            and not fit_kwargs.get("validation_split")
-            and fit_kwargs.get("steps_per_epoch") is None
-            and fit_kwargs.get("shuffle", True) is True)
+    if not (_whole_batches.get() and _traced(model)):
+        return False
+    if fit_kwargs.get("validation_split") or fit_kwargs.get("steps_per_epoch") is not None:
+        return False
+    return _padding_preserves_training(model)
+
+
+def _padding_preserves_training(model: Any) -> bool:
+    """Whether only sample-weighted terms see the rows of a batch (see :func:`whole_batches`)."""
+    import keras
+
+    for layer in model._flatten_layers(include_self=False):
+        if (isinstance(layer, keras.layers.BatchNormalization)
+                or getattr(layer, "activity_regularizer", None) is not None):
+            return False
+    losses = keras.tree.flatten(model.loss)
+    # Names and plain functions get Keras's default reduction.
+    return all(getattr(loss, "reduction", "sum_over_batch_size") in _PADDABLE_REDUCTIONS
+               for loss in losses)
 
 
 def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_size: int,

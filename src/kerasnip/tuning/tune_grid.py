@@ -565,16 +565,22 @@ class _Store:
             # Half-written files of a killed run; their fits are redone.
             for stale in (self.folder / "fits").glob(f".*{PARTIAL_SUFFIX}"):
                 stale.unlink(missing_ok=True)
+            (self.folder / "fits").mkdir(exist_ok=True)
             return
-        if self.folder.exists() and any(self.folder.iterdir()):
-            raise ValueError(
-                f"save_dir {str(self.folder)!r} exists and is not empty but has no "
-                "manifest.json from tune_grid; give an empty or new folder."
-            )
-        (self.folder / "fits").mkdir(parents=True, exist_ok=True)
+        if self.folder.exists():
+            # A run killed while writing its manifest left only this behind.
+            for stale in self.folder.glob(f".*{PARTIAL_SUFFIX}"):
+                stale.unlink(missing_ok=True)
+            if any(self.folder.iterdir()):
+                raise ValueError(
+                    f"save_dir {str(self.folder)!r} exists and is not empty but has no "
+                    "manifest.json from tune_grid; give an empty or new folder."
+                )
+        self.folder.mkdir(parents=True, exist_ok=True)
         content = {"format": _STORE_FORMAT, "fingerprint": fingerprint,
                    "configurations": n_configs, "folds": n_folds}
         _atomic_write(manifest, json.dumps(content, indent=2).encode())
+        (self.folder / "fits").mkdir()
 
     def load(self, n_configs: int, n_folds: int) -> dict[tuple[int, int], dict]:
         # One listing of the folder, not a stat per (configuration, fold):
