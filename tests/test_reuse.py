@@ -413,7 +413,7 @@ def _summing_mse():
 
 @pytest.mark.skipif(keras.backend.backend() == "torch", reason="torch compiles nothing: no padding")
 @pytest.mark.parametrize("case", ["batch_norm", "activity_regularizer", "sum_reduction",
-                                  "validation_split"])
+                                  "validation_split", "steps_per_epoch", "run_eagerly"])
 def test_whole_batches_leave_fits_that_padding_would_change(case, regression_data, padded_sizes):
     def hidden(model, units=4):
         model.add(keras.layers.Dense(units, activity_regularizer=(
@@ -430,6 +430,10 @@ def test_whole_batches_leave_fits_that_padding_would_change(case, regression_dat
         params["compile_loss"] = _summing_mse()
     if case == "validation_split":
         params["fit_validation_split"] = 0.2
+    if case == "steps_per_epoch":
+        params["fit_steps_per_epoch"] = 2
+    if case == "run_eagerly":
+        params["compile_run_eagerly"] = True
     X, y = regression_data
     with reuse.whole_batches():
         spec(**params).fit(X[:50], y[:50])
