@@ -42,13 +42,13 @@ def stack_array_column(column: pd.Series) -> np.ndarray:
 
 
 def as_feature_array(X: Any) -> Any:
-    """Unwrap an array-valued DataFrame column; anything else is returned as is."""
+    """Unwrap an array-valued DataFrame column and refuse a DataFrame with
+    non-numeric (bool counts as numeric) columns; anything else is returned as is."""
     if is_array_column_frame(X):
         return stack_array_column(X.iloc[:, 0])
     if isinstance(X, pd.DataFrame):
         non_numeric = [str(c) for c, dtype in X.dtypes.items()
-                       if not (pd.api.types.is_numeric_dtype(dtype)
-                               or pd.api.types.is_bool_dtype(dtype))]
+                       if not pd.api.types.is_numeric_dtype(dtype)]
         if non_numeric:
             raise ValueError(
                 f"X has non-numeric column(s) {non_numeric[:10]}. Keras models need numbers: "
