@@ -175,9 +175,12 @@ def test_a_save_dir_of_another_run_is_refused(clf_spec, digits, tmp_path):
                            save_dir=tmp_path / "run")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
+    (tmp_path / "other" / ".draft.partial").write_text("mine too")
     with pytest.raises(ValueError, match="not empty but has no manifest"):
         kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [4]}),
                            save_dir=tmp_path / "other")
+    # Only a partial manifest of tune_grid's own is cleaned up, never the user's files.
+    assert (tmp_path / "other" / ".draft.partial").read_text() == "mine too"
 
 
 def test_a_run_killed_while_writing_its_manifest_starts_over(clf_spec, digits, tmp_path):

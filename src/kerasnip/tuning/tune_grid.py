@@ -568,8 +568,9 @@ class _Store:
             (self.folder / "fits").mkdir(exist_ok=True)
             return
         if self.folder.exists():
-            # A run killed while writing its manifest left only this behind.
-            for stale in self.folder.glob(f".*{PARTIAL_SUFFIX}"):
+            # A run killed while writing its manifest left only this behind
+            # (only our own partial file: the folder may be the user's).
+            for stale in self.folder.glob(f".{manifest.name}.*{PARTIAL_SUFFIX}"):
                 stale.unlink(missing_ok=True)
             if any(self.folder.iterdir()):
                 raise ValueError(
