@@ -199,7 +199,8 @@ def predict_table(est: Any, X: Any, type: str | None = None,
         ``"class"``: ``.pred_class`` (labels, in the type given to fit).
         ``"prob"``: ``.pred_{class}`` per class, in the order of ``classes_``.
         ``"numeric"``: ``.pred``; a regressor fitted on a ``k``-column y gives
-        ``.pred_1`` ... ``.pred_k`` (1-based, as R numbers columns).
+        ``.pred_{column}`` per column of a DataFrame y, else ``.pred_1`` ...
+        ``.pred_k`` (1-based, as R numbers columns).
         ``"conf_int"`` / ``"pred_int"``: intervals from
         :func:`kerasnip.intervals.interval_table` (``.pred_lower`` /
         ``.pred_upper``, see there). Defaults to ``"class"`` for classifiers

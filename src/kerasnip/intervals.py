@@ -542,10 +542,11 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
     """Laplace intervals as a table with the R package's column names.
 
     Regression gives ``.pred``, ``.pred_lower``, ``.pred_upper`` (a k-valued
-    output gives ``.pred_{j}``, ``.pred_lower_{j}``, ``.pred_upper_{j}`` for
-    ``j = 1..k``); classification gives ``.pred_lower_{class}`` and
-    ``.pred_upper_{class}`` per class. Multi-output models put the output's
-    name after ``.pred``/``.pred_lower``/``.pred_upper``.
+    output gives ``.pred_{j}``, ``.pred_lower_{j}``, ``.pred_upper_{j}`` with
+    ``j`` the column names of a DataFrame y, else ``1..k``); classification
+    gives ``.pred_lower_{class}`` and ``.pred_upper_{class}`` per class.
+    Multi-output models put the output's name after
+    ``.pred``/``.pred_lower``/``.pred_upper``.
 
     Parameters
     ----------
