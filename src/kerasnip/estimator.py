@@ -367,9 +367,12 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
 
     def _loss_and_metrics(self, model: Any, loss: Any, metrics: Any) -> tuple[Any, Any]:
         """``compile_loss`` / ``compile_metrics``, or kerasnip's defaults where unset."""
-        units = int(model.outputs[0].shape[-1])
-        return (self._default_loss(units) if loss is None else loss,
+        return (self._default_loss(self._output_units(model)) if loss is None else loss,
                 list(self._default_metrics) if metrics is None else metrics)
+
+    @staticmethod
+    def _output_units(model: Any) -> int:
+        return int(model.outputs[0].shape[-1])
 
     def fit_loop(self, X: Any, y: Any, sample_weight: Any = None,
                  epochs: int | None = None) -> KerasEstimator:
@@ -550,10 +553,6 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
     @staticmethod
     def _default_loss(units: int) -> str:
         return "binary_crossentropy" if units == 1 else "categorical_crossentropy"
-
-    @staticmethod
-    def _output_units(model: Any) -> int:
-        return int(model.outputs[0].shape[-1])
 
     def _check_model_output(self, model: Any) -> None:
         self.target_format_ = data.classification_target_format(
