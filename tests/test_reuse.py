@@ -292,7 +292,7 @@ def test_garbage_collection_follows_memory_growth(monkeypatch):
     monkeypatch.setattr(reuse.gc, "collect", lambda *args: collections.append(rss[0]) or (
         garbage[0]))
     monkeypatch.setattr(reuse, "_rss_mb", lambda: rss[0])
-    monkeypatch.setattr(reuse, "_collection", {"rss": -float("inf"), "growth": None})
+    monkeypatch.setattr(reuse, "_collection", {"rss": -float("inf"), "backoff": 1})
     monkeypatch.setenv("KERASNIP_GC_MB", "10")
     for rss[0] in (1000.0, 1005.0, 1010.0, 1015.0, 1020.0):
         reuse.clear_session()

@@ -578,9 +578,9 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     return keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
 
 
-# Resident memory after the last full collection kerasnip ran, and the growth
-# that triggers the next one.
-_collection = {"rss": -float("inf"), "growth": None}
+# Resident memory after the last full collection kerasnip ran, and the multiple
+# of KERASNIP_GC_MB it may grow by before the next one.
+_collection = {"rss": -float("inf"), "backoff": 1}
 # A collection that finds fewer unreachable objects than this (a small Keras
 # model alone is thousands) freed no model: the memory grew for other reasons.
 _WORTHWHILE = 1000
@@ -609,12 +609,11 @@ def collect_garbage() -> None:
     user's data, not dead models, does not make every fit pay for a
     collection.
     """
-    base = config.garbage_collection_mb()
-    growth = base if _collection["growth"] is None else min(_collection["growth"], 64 * base)
+    growth = _collection["backoff"] * config.garbage_collection_mb()
     rss = _rss_mb()
     if rss is None or rss - _collection["rss"] >= growth:
         found = gc.collect()
-        _collection["growth"] = base if found >= _WORTHWHILE else min(2 * growth, 64 * base)
+        _collection["backoff"] = 1 if found >= _WORTHWHILE else min(2 * _collection["backoff"], 64)
         _collection["rss"] = _rss_mb() or 0.0
 
 
