@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from bench import tuning
@@ -17,16 +18,11 @@ def run(ctx: Context) -> str:
     runs = None
     if stored.exists():
         runs = json.loads(stored.read_text()).get("jax", {}).get("tune_grid")
-    rows, grid, epochs = (100, 9, 5) if ctx.quick else (100, 27, 30)
+    rows, grid, epochs = tuning.sizes(ctx.quick)
     if not runs or "final_test_accuracy" not in runs[0]:
-        single = tuning.Contender("tune_grid", "tune_grid", "tune_grid", kerasnip=True)
-        saved_backends = ctx.pythons
-        ctx.pythons = {"jax": ctx.pythons["jax"]}
-        try:
-            runs = tuning.measure(ctx, rows, grid, epochs, (single,), finalize=True)
-        finally:
-            ctx.pythons = saved_backends
-        runs = runs["jax"]["tune_grid"]
+        jax_only = dataclasses.replace(ctx, pythons={"jax": ctx.pythons["jax"]})
+        runs = tuning.measure(jax_only, rows, grid, epochs, (tuning.TUNE_GRID,))[
+            "jax"]["tune_grid"]
         save_json("accuracy", runs, ctx.quick)
     first = runs[0]
     best = first["best"]

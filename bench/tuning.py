@@ -30,20 +30,18 @@ class Contender:
     key: str
     label: str
     task: str
-    kerasnip: bool = False
     before: bool = False  # kerasnip without compiled-model reuse (see worker)
-    warm: bool = False  # JAX compilation cache filled by the previous (cold) run
     backends: tuple[str, ...] = ("jax", "torch")
 
 
+TUNE_GRID = Contender("tune_grid", "`kerasnip.tune_grid`", "tune_grid")
 CONTENDERS = (
-    Contender("tune_grid", "`kerasnip.tune_grid`", "tune_grid", kerasnip=True),
+    TUNE_GRID,
     Contender("tune_grid_warm", "`kerasnip.tune_grid`, JAX cache warm", "tune_grid",
-              kerasnip=True, warm=True, backends=("jax",)),
+              backends=("jax",)),
     Contender("tune_grid_before", "`kerasnip.tune_grid` before reuse (rebuild every fit)",
-              "tune_grid", kerasnip=True, before=True),
-    Contender("gridsearch", "`GridSearchCV` over the kerasnip spec", "gridsearch",
-              kerasnip=True),
+              "tune_grid", before=True),
+    Contender("gridsearch", "`GridSearchCV` over the kerasnip spec", "gridsearch"),
     Contender("scikeras", "SciKeras 0.13 `KerasClassifier` + `GridSearchCV`", "scikeras"),
     Contender("keras_wrapper", "`keras.wrappers.SKLearnClassifier` + `GridSearchCV`",
               "keras_wrapper"),
@@ -51,10 +49,18 @@ CONTENDERS = (
 PEERS = ("scikeras", "keras_wrapper")
 
 
-def measure(ctx: Context, rows: int = 100, grid: int = 27, epochs: int = 30,
-            contenders: tuple[Contender, ...] = CONTENDERS,
-            finalize: bool = False) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Run every contender ``ctx.repeats`` times per backend: backend -> key -> runs."""
+def sizes(quick: bool) -> tuple[int, int, int]:
+    """(rows, grid, epochs): the getting-started run, or a tiny one for ``--quick``."""
+    return (100, 9, 5) if quick else (100, 27, 30)
+
+
+def measure(ctx: Context, rows: int, grid: int, epochs: int,
+            contenders: tuple[Contender, ...] = CONTENDERS) -> dict[str, dict[str, list]]:
+    """Run every contender ``ctx.repeats`` times per backend: backend -> key -> runs.
+
+    The first ``tune_grid`` run also finalizes the best configuration and scores it
+    on the MNIST test set (for the accuracy section).
+    """
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for backend in ctx.backends:
         per = results.setdefault(backend, {})
@@ -65,7 +71,7 @@ def measure(ctx: Context, rows: int = 100, grid: int = 27, epochs: int = 30,
                         continue
                     task = {"kind": "tune", "contender": c.task, "rows": rows, "grid": grid,
                             "epochs": epochs, "before": c.before,
-                            "finalize": finalize and c.key == "tune_grid" and repeat == 0}
+                            "finalize": c.key == "tune_grid" and repeat == 0}
                     env = {"KERASNIP_REUSE": "0" if c.before else "1"}
                     # The cold tune_grid run fills `cache`; the warm one reads it.
                     shared = cache if c.key in ("tune_grid", "tune_grid_warm") else None
@@ -84,8 +90,8 @@ def _seconds(runs: list[dict[str, Any]]) -> list[float]:
 
 def run(ctx: Context) -> str:
     load = load_average()
-    rows, grid, epochs = (100, 9, 5) if ctx.quick else (100, 27, 30)
-    results = measure(ctx, rows, grid, epochs, finalize=True)
+    rows, grid, epochs = sizes(ctx.quick)
+    results = measure(ctx, rows, grid, epochs)
     save_json("tuning", results, ctx.quick)
     lines = [
         *header(ctx, TITLE, load, ctx.backends),
