@@ -271,9 +271,14 @@ class Head:
                     "argument and use it as the number of units."
                 )
             return
-        self.target_format = data.classification_target_format(
-            units, len(self.encoder.classes), loss, output=f"Output {self.name!r}"
-        )
+        try:
+            self.target_format = data.classification_target_format(
+                units, len(self.encoder.classes), loss, output=f"Output {self.name!r}"
+            )
+        except BuildError as exc:
+            # Integer targets follow the spec's mode, so a regression head can land here.
+            raise BuildError(f"{exc} If this output is meant to be a regression, pass its "
+                             "targets as floats.") from None
 
     @contextlib.contextmanager
     def _naming_errors(self):
