@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from bench import tuning
-from bench.common import RESULTS, Context, header, load_average, save_json
+from bench.common import Context, header, load_average, save_json
 
 TITLE = "Accuracy of the tuned model (100-row grid)"
 
@@ -14,7 +14,7 @@ TITLE = "Accuracy of the tuned model (100-row grid)"
 def run(ctx: Context) -> str:
     """Read the tune_grid run of the tuning benchmark (same invocation) or run one."""
     load = load_average()
-    stored = RESULTS / f"tuning{'.quick' if ctx.quick else ''}.json"
+    stored = ctx.result_path("tuning", "json")
     runs = None
     if stored.exists():
         runs = json.loads(stored.read_text()).get("jax", {}).get("tune_grid")
@@ -23,7 +23,7 @@ def run(ctx: Context) -> str:
         jax_only = dataclasses.replace(ctx, pythons={"jax": ctx.pythons["jax"]})
         runs = tuning.measure(jax_only, rows, grid, epochs, (tuning.TUNE_GRID,))[
             "jax"]["tune_grid"]
-        save_json("accuracy", runs, ctx.quick)
+        save_json(ctx, "accuracy", runs)
     first = runs[0]
     best = first["best"]
     params = ", ".join(f"`{k}={v}`" for k, v in best["params"].items())

@@ -43,6 +43,10 @@ class Context:
     def backends(self) -> list[str]:
         return list(self.pythons)
 
+    def result_path(self, name: str, ext: str) -> Path:
+        """``bench/results/<name>.<ext>``, or ``<name>.quick.<ext>`` for a quick run."""
+        return RESULTS / f"{name}{'.quick' if self.quick else ''}.{ext}"
+
 
 def run_worker(ctx: Context, task: dict[str, Any], backend: str = "jax",
                env: dict[str, str] | None = None, cache: str | None = None) -> dict[str, Any]:
@@ -169,14 +173,13 @@ def figure(height: float) -> tuple[Any, Any]:
     return plt.subplots(figsize=(6, height), layout="constrained")
 
 
-def save_plot(fig: Any, ax: Any, name: str) -> str:
-    """Add the grid and legend, write ``bench/results/<name>``, return its path from the root."""
+def save_plot(fig: Any, ax: Any, path: Path) -> str:
+    """Add the grid and legend, write ``path``, return it relative to the root."""
     import matplotlib.pyplot as plt
 
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return str(path.relative_to(ROOT))
@@ -196,11 +199,10 @@ def write_section(path: Path, name: str, body: str) -> None:
     path.write_text(text)
 
 
-def save_json(name: str, data: Any, quick: bool) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}{'.quick' if quick else ''}.json"
+def save_json(ctx: Context, name: str, data: Any) -> None:
+    path = ctx.result_path(name, "json")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1))
-    return path
 
 
 def python_for(backend: str) -> str | None:

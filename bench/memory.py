@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.common import Context, figure, header, load_average, run_worker, save_json, save_plot
 
 TITLE = "Memory: resident set size over consecutive fits"
@@ -9,7 +11,7 @@ GOAL_MB = 100.0
 SETTLE = 20  # fits after which growth is counted
 
 
-def _plot(name: str, series: dict[str, list[float]]) -> str:
+def _plot(path: Path, series: dict[str, list[float]]) -> str:
     fig, ax = figure(3.5)
     for label, rss in series.items():
         ax.plot(range(len(rss)), rss, label=label)
@@ -17,7 +19,7 @@ def _plot(name: str, series: dict[str, list[float]]) -> str:
     ax.set_xlabel("fits completed")
     ax.set_ylabel("resident memory (MiB)")
     ax.set_title("RSS after each fit (new estimator per fit)", fontsize=10)
-    return save_plot(fig, ax, name)
+    return save_plot(fig, ax, path)
 
 
 def run(ctx: Context) -> str:
@@ -29,8 +31,8 @@ def run(ctx: Context) -> str:
         "kerasnip (reuse on, default)": run_worker(ctx, task),
         "reuse off (KERASNIP_REUSE=0)": run_worker(ctx, task, env={"KERASNIP_REUSE": "0"}),
     }
-    save_json("memory", runs, ctx.quick)
-    png = _plot(f"memory{'.quick' if ctx.quick else ''}.png",
+    save_json(ctx, "memory", runs)
+    png = _plot(ctx.result_path("memory", "png"),
                 {label: r["rss_mb"] for label, r in runs.items()})
     rows = []
     verdicts = []

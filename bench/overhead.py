@@ -23,7 +23,7 @@ def run(ctx: Context) -> str:
     # Both sides build and compile from scratch every time: no persistent
     # compilation cache, no model reuse (those are measured in the tuning section).
     result = run_worker(ctx, task, "jax", env={"KERASNIP_JAX_CACHE": "0", "KERASNIP_REUSE": "0"})
-    save_json("overhead", result, ctx.quick)
+    save_json(ctx, "overhead", result)
     runs = result["runs"]
     rows = []
     for key, label in (("fit", f"fit ({task['epochs']} epochs, batch 128)"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from bench.common import (
     Context,
@@ -27,7 +28,7 @@ def growth(xs: Sequence[float], ys: Sequence[float]) -> float:
         (a - mx) ** 2 for a in lx)
 
 
-def _plot(path_name: str, series: dict[str, tuple[list[float], list[float]]],
+def _plot(path: Path, series: dict[str, tuple[list[float], list[float]]],
           xlabel: str, title: str) -> str:
     from matplotlib.ticker import FuncFormatter
 
@@ -45,12 +46,11 @@ def _plot(path_name: str, series: dict[str, tuple[list[float], list[float]]],
     ax.set_xlabel(xlabel)
     ax.set_ylabel("seconds (log scale)")
     ax.set_title(title, fontsize=10)
-    return save_plot(fig, ax, path_name)
+    return save_plot(fig, ax, path)
 
 
 def run(ctx: Context) -> str:
     load = load_average()
-    suffix = ".quick" if ctx.quick else ""
     epochs = 2 if ctx.quick else 30
     grids = (9, 27) if ctx.quick else (9, 27, 81)
     row_counts = (100, 1000) if ctx.quick else (100, 1000, 10000)
@@ -62,16 +62,16 @@ def run(ctx: Context) -> str:
     # instead of finding the full-batch step cached by the previous row count.
     fits = run_worker(ctx, {"kind": "fit_rows", "rows": list(row_counts),
                             "epochs": epochs}, env={"KERASNIP_JAX_CACHE": "0"})["fits"]
-    save_json("scaling", {"by_grid": grid_runs, "by_rows": row_runs, "fits": fits}, ctx.quick)
+    save_json(ctx, "scaling", {"by_grid": grid_runs, "by_rows": row_runs, "fits": fits})
     by_grid = {g: r["seconds"] for g, r in grid_runs.items()}
     by_rows = {n: r["seconds"] for n, r in row_runs.items()}
 
-    grid_png = _plot(f"scaling_grid{suffix}.png",
+    grid_png = _plot(ctx.result_path("scaling_grid", "png"),
                      {"tune_grid, 100 rows": (list(by_grid), list(by_grid.values()))},
                      "grid size (configurations)", f"tune_grid time vs grid size ({epochs} "
                      "epochs, 3 folds, JAX, cold cache)")
     rows_png = _plot(
-        f"scaling_rows{suffix}.png",
+        ctx.result_path("scaling_rows", "png"),
         {"tune_grid, 9 configurations x 3 folds": (list(by_rows), list(by_rows.values())),
          "one fit, new model": ([f["rows"] for f in fits], [f["first_fit"] for f in fits]),
          "one refit, reused model": ([f["rows"] for f in fits], [f["refit"] for f in fits])},

@@ -39,7 +39,7 @@ def run(ctx: Context) -> str:
                                              env={"KERASNIP_REUSE": "0"}, cache=cache),
             "after": run_worker(ctx, task, env={"KERASNIP_JAX_CACHE": "0"}),
         }
-    save_json("speed", runs, ctx.quick)
+    save_json(ctx, "speed", runs)
     table = [
         ("before: new estimator per fit, no compilation cache", runs["before"], "new"),
         ("before: new estimator, persistent cache filled earlier in the same process",

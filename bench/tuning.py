@@ -92,7 +92,7 @@ def run(ctx: Context) -> str:
     load = load_average()
     rows, grid, epochs = sizes(ctx.quick)
     results = measure(ctx, rows, grid, epochs)
-    save_json("tuning", results, ctx.quick)
+    save_json(ctx, "tuning", results)
     lines = [
         *header(ctx, TITLE, load, ctx.backends),
         f"The getting-started tuning run: a regular grid of {grid} configurations "
