@@ -114,8 +114,9 @@ def run(ctx: Context) -> str:
         f"grid size^{g_growth:.2f}; tuning time ~ rows^{r_growth:.2f} "
         f"(^{last_r:.2f} over the last step, {row_counts[-2]:,} to {row_counts[-1]:,} rows); "
         f"a reused model's fit ~ rows^{refit_growth:.2f} (^{last_fit:.2f} over the last "
-        "step). Compilation costs the same whatever the rows, so tuning time is flat in "
-        "rows while compilation dominates and turns linear once the epochs do. "
+        "step). Compilation costs the same whatever the rows, so tuning time grows much "
+        "slower than the rows while compilation is a large share of it, and approaches "
+        "linear as the epochs take over. "
         "\"In XLA compilation\" is the share of the wall time JAX reports spending in "
         "compiling Keras's train and predict steps.",
     ])
