@@ -167,9 +167,13 @@ def test_a_save_dir_of_another_run_is_refused(clf_spec, digits, tmp_path):
     spec = clf_spec(hidden_units=tune(), fit_epochs=1, random_state=0)
     kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [4]}),
                        save_dir=tmp_path / "run")
+    # What a run killed mid-write leaves: the rerun deletes it (its fit was redone).
+    half = tmp_path / "run" / "fits" / ".config00001_fold001.pkl.k1ll.partial"
+    half.write_bytes(b"\x80\x05half")
     again = kerasnip.tune_grid(spec, X, y, resamples=2,
                                grid=pd.DataFrame({"hidden_units": [4]}), save_dir=tmp_path / "run")
     assert again.n_resumed == 2
+    assert not half.exists()
     with pytest.raises(ValueError, match="different tune_grid run"):
         kerasnip.tune_grid(spec, X, y, resamples=2, grid=pd.DataFrame({"hidden_units": [5]}),
                            save_dir=tmp_path / "run")

@@ -580,14 +580,14 @@ class _Store:
         self.folder.mkdir(parents=True, exist_ok=True)
         content = {"format": _STORE_FORMAT, "fingerprint": fingerprint,
                    "configurations": n_configs, "folds": n_folds}
-        _atomic_write(manifest, json.dumps(content, indent=2).encode())
+        with atomic_output(manifest) as stream:
+            stream.write(json.dumps(content, indent=2).encode())
         (self.folder / "fits").mkdir()
 
     def load(self, n_configs: int, n_folds: int) -> dict[tuple[int, int], dict]:
         # One listing of the folder, not a stat per (configuration, fold):
         # on a shared file system each stat is a round trip.
-        fits = self.folder / "fits"
-        present = set(os.listdir(fits)) if fits.is_dir() else set()
+        present = set(os.listdir(self.folder / "fits"))
         done = {}
         for config in range(n_configs):
             for fold in range(n_folds):
@@ -599,13 +599,8 @@ class _Store:
 
     def write(self, records: list[dict]) -> None:
         for record in records:
-            path = self._path(record["config"], record["fold"])
-            _atomic_write(path, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    with atomic_output(path) as stream:
-        stream.write(payload)
+            with atomic_output(self._path(record["config"], record["fold"])) as stream:
+                pickle.dump(record, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _fingerprint(spec: Any, settings: list[dict], splits: list, metrics: list[str],
