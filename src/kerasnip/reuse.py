@@ -514,21 +514,28 @@ def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_si
     The weights are always returned (ones when none were given), so that a
     fold that needs no padding traces the same training step as one that does.
     """
-    import keras
-
-    n = len(keras.tree.flatten(X)[0])
+    n = _row_count(X)
     weight = (np.ones(n, np.float32) if sample_weight is None
               else np.asarray(sample_weight, np.float32))
     pad = -n % batch_size
     if not pad:
         return X, y, weight
-    copies = np.random.default_rng(seed).choice(n, pad, replace=pad > n)
-
-    def padded(a: np.ndarray) -> np.ndarray:
-        return np.concatenate([a, a[copies]])
-
+    rows = np.r_[:n, np.random.default_rng(seed).choice(n, pad, replace=pad > n)]
     weight = np.concatenate([weight * np.float32((n + pad) / n), np.zeros(pad, np.float32)])
-    return keras.tree.map_structure(padded, X), keras.tree.map_structure(padded, y), weight
+    return _take_rows(X, rows), _take_rows(y, rows), weight
+
+
+def _row_count(X: Any) -> int:
+    import keras
+
+    return len(keras.tree.flatten(X)[0])
+
+
+def _take_rows(structure: Any, rows: Any) -> Any:
+    """The given rows (an index array or a slice) of every array in ``structure``."""
+    import keras
+
+    return keras.tree.map_structure(lambda a: a[rows], structure)
 
 
 def predict(estimator: Any, X: Any, batch_size: int) -> Any:
@@ -558,21 +565,20 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     """
     import keras
 
-    n = len(keras.tree.flatten(X)[0])
+    n = _row_count(X)
     full = n - n % batch_size if _traced(estimator.model_) else n
     parts = []
     with _tracked(estimator):
         if full:
-            head = X if full == n else keras.tree.map_structure(lambda a: a[:full], X)
+            head = X if full == n else _take_rows(X, slice(full))
             parts.append(estimator.model_.predict(head, batch_size=batch_size, verbose=0))
         if n > full:
-            pad = batch_size - (n - full)
-            tail = keras.tree.map_structure(
-                lambda a: np.concatenate([a[full:], np.repeat(a[-1:], pad, axis=0)]), X)
+            # The tail, then its last row again up to a whole batch.
+            tail = _take_rows(X, np.r_[full:n, np.full(full + batch_size - n, n - 1)])
             # Not predict_on_batch: it traces the step with other argument structures,
             # which on JAX is one more compilation.
             out = estimator.model_.predict(tail, batch_size=batch_size, verbose=0)
-            parts.append(keras.tree.map_structure(lambda a: a[: n - full], out))
+            parts.append(_take_rows(out, slice(n - full)))
     if len(parts) == 1:
         return parts[0]
     return keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
