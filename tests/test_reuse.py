@@ -412,7 +412,7 @@ def _summing_mse():
 
 
 @pytest.mark.skipif(keras.backend.backend() == "torch", reason="torch compiles nothing: no padding")
-@pytest.mark.parametrize("case", ["batch_norm", "activity_regularizer", "sum_reduction",
+@pytest.mark.parametrize("case", ["none", "batch_norm", "activity_regularizer", "sum_reduction",
                                   "validation_split", "steps_per_epoch", "run_eagerly"])
 def test_whole_batches_leave_fits_that_padding_would_change(case, regression_data, padded_sizes):
     def hidden(model, units=4):
@@ -435,11 +435,13 @@ def test_whole_batches_leave_fits_that_padding_would_change(case, regression_dat
     if case == "run_eagerly":
         params["compile_run_eagerly"] = True
     X, y = regression_data
+    # "none" is the control: the same spec and fit, padded.
+    padded = [(50, 64)] if case == "none" else []
     with reuse.whole_batches():
         spec(**params).fit(X[:50], y[:50])
-        assert padded_sizes == []
+        assert padded_sizes == padded
         spec(**{**params, "random_state": 1}).fit(X[:50], y[:50])  # the reused model too
-    assert padded_sizes == []
+    assert padded_sizes == padded * 2
 
 
 def test_whole_batch_padding_copies_rows_with_zero_weight():
