@@ -389,15 +389,12 @@ def test_load_error_is_a_value_error_and_missing_file_is_file_not_found(tmp_path
         kerasnip.load(tmp_path / "nothing-here.kerasnip")
 
 
-@pytest.mark.parametrize("dump", [pickle.dump, joblib.dump])
+@pytest.mark.parametrize("dump", [lambda obj, path: path.write_bytes(pickle.dumps(obj)),
+                                  joblib.dump], ids=["pickle", "joblib"])
 def test_loading_a_pickle_says_it_is_a_pickle(fitted_reg, tmp_path, dump):
     # The pickle embeds the model's .keras zip, which zipfile would find.
     path = tmp_path / "model.pkl"
-    if dump is pickle.dump:
-        with open(path, "wb") as stream:
-            pickle.dump(fitted_reg[0], stream)
-    else:
-        joblib.dump(fitted_reg[0], path)
+    dump(fitted_reg[0], path)
     with pytest.raises(LoadError, match=r"it is a pickle.*joblib\.load or pickle\.load"):
         kerasnip.load(path)
     with open(path, "rb") as stream, pytest.raises(LoadError, match="it is a pickle"):
