@@ -52,7 +52,7 @@ import uuid
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -655,7 +655,8 @@ def _encode_state(est: Any, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _output(path: PathOrFile):
+def _output(path: PathOrFile) -> Iterator[IO[bytes]]:
+    """A caller's file object as it is (theirs to close), or a path written atomically."""
     if hasattr(path, "write"):
         yield path
         return
