@@ -1,4 +1,4 @@
-"""Small helpers shared by several modules: typo hints and crash-safe writes."""
+"""Small helpers shared by several modules: typo hints, NumPy scalars, crash-safe writes."""
 
 from __future__ import annotations
 
