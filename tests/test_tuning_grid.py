@@ -71,10 +71,16 @@ def test_reused_models_give_the_results_of_fresh_builds(clf_spec, digits, monkey
     spec = clf_spec(hidden_units=tune(), hidden_rate=0.2, fit_epochs=2, fit_batch_size=16,
                     random_state=4)
     grid = pd.DataFrame({"hidden_units": [4, 6]})
+    reinitialize, reused_fits = reuse.reinitialize, []
+    monkeypatch.setattr(reuse, "reinitialize",
+                        lambda est: reused_fits.append(reinitialize(est)) or reused_fits[-1])
     # Three folds of 53 or 54 rows: the second and third reuse the first's model.
     reused = kerasnip.tune_grid(spec, X, y, resamples=3, grid=grid, save_pred=True)
+    assert sum(reused_fits) >= 2 * 2
+    reused_fits.clear()
     monkeypatch.setenv("KERASNIP_REUSE", "0")
     fresh = kerasnip.tune_grid(spec, X, y, resamples=3, grid=grid, save_pred=True)
+    assert len(reused_fits) == 2 * 3 and not any(reused_fits)
     pd.testing.assert_frame_equal(reused.collect_predictions(), fresh.collect_predictions())
     pd.testing.assert_frame_equal(reused.collect_metrics(), fresh.collect_metrics())
 
