@@ -124,6 +124,13 @@ class DemoContext:
         title = f"{self.sections_shown}. {title}"
         print(f"\n{title}\n{'=' * len(title)}")
 
+    def output_file(self, name: str) -> Path:
+        """``--out``/``name``, its folder made, listed among the files written."""
+        self.options.out.mkdir(parents=True, exist_ok=True)
+        path = self.options.out / name
+        self.files.append(path)
+        return path
+
 
 Section = Callable[[DemoContext], None]
 
@@ -234,13 +241,9 @@ def write_pictures(ctx: DemoContext) -> None:
     from kerasnip.plotting import MissingDependencyError, plot_history, plot_model
 
     ctx.heading("Pictures")
-    out = ctx.options.out
-    out.mkdir(parents=True, exist_ok=True)
-    history_path = out / "history.png"
-    plot_history(ctx.estimator, history_path)
-    ctx.files.append(history_path)
+    plot_history(ctx.estimator, ctx.output_file("history.png"))
     try:
-        ctx.files.append(plot_model(ctx.estimator, out / "model.png"))
+        ctx.files.append(plot_model(ctx.estimator, ctx.options.out / "model.png"))
     except MissingDependencyError as exc:
         print(f"Skipped the model graph: {exc}")
     for path in ctx.files:
@@ -288,10 +291,7 @@ def tune_architecture(ctx: DemoContext) -> None:
     best = res.select_best("accuracy")
     final = kerasnip.finalize(spec, best).fit(X, y)
     final.model_.summary(print_fn=print)
-    options.out.mkdir(parents=True, exist_ok=True)
-    path = options.out / "tuning.png"
-    res.plot(path=path)
-    ctx.files.append(path)
+    res.plot(path=ctx.output_file("tuning.png"))
 
 
 def sections(options: DemoOptions) -> list[Section]:

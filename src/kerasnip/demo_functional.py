@@ -192,10 +192,7 @@ def tune_widths(ctx: DemoContext) -> None:
                        for name in ("path_a_units", "path_b_units"))
     print(f"\nBest widths: {widths}; test R^2 of the refitted model: {r2:.4f} "
           f"(fixed widths 16/8: {ctx.evaluation['r2']:.4f})")
-    ctx.options.out.mkdir(parents=True, exist_ok=True)
-    path = ctx.options.out / "tuning.png"
-    res.plot(path=path)
-    ctx.files.append(path)  # listed with the other pictures
+    res.plot(path=ctx.output_file("tuning.png"))
 
 
 def sections() -> list[Section]:
