@@ -1,7 +1,5 @@
 """``python -m kerasnip demo --functional``: the fork-join model end to end, on a few epochs."""
 
-import contextlib
-import io
 import re
 
 import pytest
@@ -52,7 +50,8 @@ def test_functional_demo_evaluates_predicts_and_tunes(functional_run):
     assert re.search(r"^Files written: .*tuning\.png", text, re.M)
 
 
-def test_functional_demo_refuses_another_data_set():
-    with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stderr(io.StringIO()):
+def test_functional_demo_refuses_another_data_set(capsys):
+    with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--functional", "--data", "mnist"])
     assert exit_info.value.code == 2
+    assert "--functional uses scikit-learn's diabetes data; drop --data" in capsys.readouterr().err
