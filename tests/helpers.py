@@ -27,15 +27,13 @@ def python_env() -> dict[str, str]:
                                                          os.environ.get("PYTHONPATH", "")])}
 
 
-def run_python(*argv: Any, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``python *argv`` in a fresh interpreter in the repository root, unchecked."""
-    return subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
-                          env=python_env(), cwd=ROOT, timeout=timeout, check=False)
-
-
 def run_ok(*argv: Any, timeout: float = 300) -> str:
-    """:func:`run_python`, failing the test with the end of stderr unless it exits 0; stdout."""
-    done = run_python(*argv, timeout=timeout)
+    """Run ``python *argv`` in a fresh interpreter in the repository root; its stdout.
+
+    Fails the test with the end of stderr unless it exits 0.
+    """
+    done = subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
+                          env=python_env(), cwd=ROOT, timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
