@@ -138,6 +138,18 @@ def test_block_raising_names_the_block_and_its_arguments(digits):
         cls(hidden_units=-3, fit_epochs=1).fit(X, y)
 
 
+def test_block_failing_to_import_a_dependency_is_named(digits):
+    def needs_a_package(model, units=4):
+        import kerasnip_no_such_package  # noqa: F401
+
+    cls = _spec({"input": input_block, "hidden": needs_a_package, "output": softmax_output})
+    X, y = digits
+    # Only a loaded estimator's unimportable block (BlockImportError) passes through unwrapped.
+    with pytest.raises(kerasnip.BuildError, match=r"Block 'hidden' failed with \{'units': 4\}: "
+                                                  r"ModuleNotFoundError"):
+        cls(fit_epochs=1).fit(X, y)
+
+
 def test_output_width_must_match_the_classes(digits):
     def three_units(model):
         model.add(keras.layers.Dense(3, activation="softmax"))

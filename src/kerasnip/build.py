@@ -7,6 +7,7 @@ from typing import Any
 
 from kerasnip._utils import python_scalar
 from kerasnip.blocks import BlockInfo
+from kerasnip.persistence import BlockImportError
 from kerasnip.spec import SpecDefinition
 
 
@@ -23,7 +24,7 @@ def call_block(info: BlockInfo, inputs: Mapping[str, Any], hyper: Mapping[str, A
     kwargs.update({arg: python_scalar(value) for arg, value in hyper.items()})
     try:
         return info.function(**kwargs)
-    except ImportError:
+    except BlockImportError:
         raise  # a loaded estimator's block that cannot be imported says so itself
     except Exception as exc:
         shown = {k: v for k, v in kwargs.items() if k not in info.inputs}
