@@ -119,10 +119,10 @@ def use_code_before_reuse() -> None:
     """
     import keras
 
-    from kerasnip import reuse
+    from kerasnip.runtime import memory, runner
 
-    reuse.clear_session = keras.backend.clear_session
-    reuse.predict = lambda estimator, X, batch_size: estimator.model_.predict(
+    memory.clear_session = keras.backend.clear_session
+    runner.predict = lambda estimator, X, batch_size: estimator.model_.predict(
         X, batch_size=batch_size, verbose=0)
 
 
@@ -343,7 +343,7 @@ def task_fit_cost(task: dict[str, Any]) -> dict[str, Any]:
     import keras
 
     from bench import workloads
-    from kerasnip import reuse
+    from kerasnip.runtime import memory
 
     if task.get("before"):
         use_code_before_reuse()
@@ -371,7 +371,7 @@ def task_fit_cost(task: dict[str, Any]) -> dict[str, Any]:
         phases["new"] = {"seconds": [fit_predict(make()) for _ in range(task["k"])],
                          **log.summary()}
     full = [timed(keras.backend.clear_session)[0] for _ in range(3)]
-    amortised = [timed(reuse.clear_session)[0] for _ in range(3)]
+    amortised = [timed(memory.clear_session)[0] for _ in range(3)]
     return {"phases": phases, "clear_session": full, "amortised_clear_session": amortised}
 
 

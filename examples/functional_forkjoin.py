@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 #      ReLU, wired to its upstream block by kerasnip.inp_spec), joins them in "concatenated"
 #      and ends in the block named "output" (one linear unit);
 #      ``python -m kerasnip demo --functional`` prints their source.
-from kerasnip.demo_functional import layer_blocks
+from kerasnip.demo.functional import layer_blocks
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ They mirror the R package's README and vignette examples: the fork-join
 regression, a two-input (8x8 image + tabular) classifier, and a two-headed
 model with a classification and a regression head. Importable, so pickles
 of them resolve in a fresh process. The fork-join blocks are the functional
-demo's (``kerasnip.demo_functional``), the same ones the example script uses.
+demo's (``kerasnip.demo.functional``), the same ones the example script uses.
 """
 
 import inspect
@@ -14,8 +14,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from kerasnip import demo_functional, inp_spec
-from kerasnip.demo_functional import concat_block, input_block, path_block
+from kerasnip import inp_spec
+from kerasnip.demo import functional as demo_functional
+from kerasnip.demo.functional import concat_block, input_block, path_block
 
 
 def regression_output(tensor, num_outputs):

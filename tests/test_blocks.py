@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import kerasnip
-from kerasnip.blocks import INJECTED_ARGS, inspect_sequential_block
+from kerasnip.definition.blocks import INJECTED_ARGS, inspect_sequential_block
 from tests.blocks import dense_block, input_block, softmax_output
 
 

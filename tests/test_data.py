@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import kerasnip
-from kerasnip.data import ClassEncoder, is_array_column_frame, regression_targets
+from kerasnip.encoding.features import is_array_column_frame
+from kerasnip.encoding.targets import ClassEncoder, regression_targets
 from tests.blocks import dense_block, flat_input_block, linear_output, softmax_output
 
 

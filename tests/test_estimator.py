@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 import kerasnip
-from kerasnip.estimator import NotTunedError
+from kerasnip.errors import NotTunedError
 from tests.blocks import input_block, sigmoid_output
 
 LETTERS = np.array(["a", "b", "c", "d"])

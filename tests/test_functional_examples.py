@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 import kerasnip
-from kerasnip.multi_io import head_scorer
+from kerasnip.heads import head_scorer
 from tests.functional_blocks import (
     FORK_JOIN_BLOCKS,
     TWO_HEAD_BLOCKS,

@@ -10,7 +10,6 @@ import pytest
 
 import kerasnip
 from kerasnip import BlockError, BuildError, inp_spec
-from kerasnip.graph import graph_of
 from tests.functional_blocks import (
     FORK_JOIN_BLOCKS,
     TWO_HEAD_BLOCKS,
@@ -67,14 +66,14 @@ def test_docstring_lists_blocks(fork_join):
 
 
 def test_graph_inputs_outputs_and_order(fork_join):
-    graph = graph_of(fork_join.kerasnip_spec)
+    graph = fork_join.kerasnip_spec.graph()
     assert graph.inputs == ("main_input",)
     assert graph.outputs == ("output",)
     assert graph.order == tuple(FORK_JOIN_BLOCKS)
     assert not graph.multi_input and not graph.multi_output
-    two = graph_of(_create(TWO_INPUT_BLOCKS, "classification").kerasnip_spec)
+    two = _create(TWO_INPUT_BLOCKS, "classification").kerasnip_spec.graph()
     assert two.inputs == ("image", "tabular") and two.multi_input
-    heads = graph_of(_create(TWO_HEAD_BLOCKS, "classification").kerasnip_spec)
+    heads = _create(TWO_HEAD_BLOCKS, "classification").kerasnip_spec.graph()
     assert heads.outputs == ("digit", "ink") and heads.multi_output
 
 
@@ -151,7 +150,7 @@ def test_block_feeding_nothing_warns_and_is_left_out(regression_data):
     blocks = {**FORK_JOIN_BLOCKS, "stray": inp_spec(path_block, "main_input")}
     with pytest.warns(UserWarning, match=r"\['stray'\] feed nothing that reaches the output"):
         spec = _create(blocks, name="stray_graph")
-    assert graph_of(spec.kerasnip_spec).unused == ("stray",)
+    assert spec.kerasnip_spec.graph().unused == ("stray",)
     X, y = fork_join_data()
     est = spec(path_a_units=3, path_b_units=5, stray_units=7, fit_epochs=1).fit(X, y)
     assert 7 not in _dense_units(est.model_)

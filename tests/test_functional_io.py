@@ -9,7 +9,8 @@ import pytest
 
 import kerasnip
 from kerasnip import inp_spec
-from kerasnip.multi_io import head_kind, head_prediction_table, is_multi_output
+from kerasnip.encoding.targets import head_kind
+from kerasnip.predictions import head_prediction_table, is_multi_output
 from tests.functional_blocks import (
     FORK_JOIN_BLOCKS,
     TWO_HEAD_BLOCKS,

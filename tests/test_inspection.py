@@ -271,7 +271,7 @@ def test_interval_types_dispatch_to_intervals(reg):
 
 
 def test_interval_types_on_an_unsupported_model_say_not_available(regression_data):
-    from kerasnip.intervals import IntervalsNotAvailableError
+    from kerasnip.errors import IntervalsNotAvailableError
 
     def tanh_output(model, num_outputs=1):
         model.add(keras.layers.Dense(num_outputs, activation="tanh"))

@@ -11,12 +11,9 @@ from scipy import stats
 from sklearn.exceptions import NotFittedError
 
 import kerasnip
-from kerasnip.intervals import (
-    IntervalsNotAvailableError,
-    fit_laplace,
-    interval_table,
-    predictive_draws,
-)
+from kerasnip.errors import IntervalsNotAvailableError
+from kerasnip.intervals import fit_laplace, predictive_draws
+from kerasnip.predictions import interval_table
 from tests.blocks import (
     CLASSIFIER_BLOCKS,
     REGRESSOR_BLOCKS,

@@ -18,9 +18,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import kerasnip
-from kerasnip import persistence, registry
-from kerasnip import spec as spec_module
-from kerasnip.persistence import LoadError, read_manifest
+from kerasnip import factory, registry
+from kerasnip.errors import LoadError
+from kerasnip.saving import spec_data
+from kerasnip.saving.archive import FORMAT_VERSION, read_manifest
 from tests.helpers import assert_same_predictions, run_script
 
 
@@ -41,7 +42,7 @@ def fitted_reg(reg_spec, regression_data):
 @pytest.fixture
 def without_live_classes(monkeypatch):
     """Make load() rebuild the class from the file, as in a process that never had it."""
-    monkeypatch.setattr(spec_module, "_CLASSES_BY_TOKEN", {})
+    monkeypatch.setattr(factory, "_CLASSES_BY_TOKEN", {})
 
 
 # --------------------------------------------------------------------------- same process
@@ -134,7 +135,7 @@ def test_manifest_records_the_spec_as_data(fitted_clf, tmp_path):
     est.save(tmp_path / "clf.kerasnip")
     manifest = read_manifest(tmp_path / "clf.kerasnip")
     assert manifest["format"] == "kerasnip-estimator"
-    assert manifest["format_version"] == persistence.FORMAT_VERSION
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["keras_version"] == keras.__version__
     spec = manifest["spec"]
     assert (spec["model_name"], spec["kind"], spec["mode"]) == (
@@ -195,7 +196,7 @@ def test_loaded_estimator_refits_when_blocks_import(fitted_reg, tmp_path, withou
     loaded = kerasnip.load(tmp_path / "m.kerasnip")
     assert type(loaded) is not type(est)
     block = loaded.kerasnip_spec.blocks["hidden"].function
-    assert isinstance(block, persistence.SavedBlock)
+    assert isinstance(block, spec_data.SavedBlock)
     # Same parameters, same seed: the rebuilt class trains exactly the same model.
     np.testing.assert_array_equal(clone(loaded).fit(X, y).predict(X), est.predict(X))
     # and a loaded estimator can be saved again and pickled
@@ -436,13 +437,13 @@ def test_interrupted_save_leaves_previous_file_intact(fitted_reg, tmp_path, monk
 
 
 def test_saved_block_explains_unimportable_paths():
-    local = persistence.SavedBlock("hidden", "mymod:make.<locals>.block")
+    local = spec_data.SavedBlock("hidden", "mymod:make.<locals>.block")
     with pytest.raises(kerasnip.BlockImportError, match="defined inside a function"):
         local()
-    missing_attr = persistence.SavedBlock("hidden", "tests.blocks:no_such_block")
+    missing_attr = spec_data.SavedBlock("hidden", "tests.blocks:no_such_block")
     with pytest.raises(kerasnip.BlockImportError, match=r"AttributeError.*no_such_block"):
         missing_attr()
-    wrapped = persistence.SavedBlock("path", "tests.blocks:dense_block", {"model": "trunk"})
+    wrapped = spec_data.SavedBlock("path", "tests.blocks:dense_block", {"model": "trunk"})
     assert next(iter(inspect.signature(wrapped.resolve()).parameters)) == "trunk"
 
 
@@ -487,7 +488,7 @@ def test_functional_manifest_keeps_inp_spec_wiring(functional_models, tmp_path):
     est = functional_models["persist_two_input"][0]
     est.save(tmp_path / "f.kerasnip")
     blocks = {b["name"]: b for b in read_manifest(tmp_path / "f.kerasnip")["spec"]["blocks"]}
-    assert blocks["joined"]["function"] == "kerasnip.demo_functional:concat_block"
+    assert blocks["joined"]["function"] == "kerasnip.demo.functional:concat_block"
     assert blocks["joined"]["inp_spec"] == {"input_a": "conv", "input_b": "dense"}
     assert blocks["joined"]["upstream"] == {"conv": "conv", "dense": "dense"}
     assert blocks["image"]["inputs"] == []
@@ -682,7 +683,7 @@ def test_lambda_layers_need_safe_mode_off(regression_data, tmp_path, monkeypatch
         est.save(tmp_path / "m.kerasnip")
     finally:
         kerasnip.remove_keras_spec("persist_lambda")
-    monkeypatch.setattr(spec_module, "_CLASSES_BY_TOKEN", {})  # as in a new process
+    monkeypatch.setattr(factory, "_CLASSES_BY_TOKEN", {})  # as in a new process
     # Keras's safe mode refuses to run the lambda's code from the file ...
     with pytest.raises(LoadError, match="safe_mode=False"):
         kerasnip.load(tmp_path / "m.kerasnip")
@@ -722,7 +723,7 @@ def test_block_default_that_is_not_data_loads_as_none(regression_data, tmp_path,
             est.save(tmp_path / "m.kerasnip")
     finally:
         kerasnip.remove_keras_spec("persist_callable_default")
-    monkeypatch.setattr(spec_module, "_CLASSES_BY_TOKEN", {})
+    monkeypatch.setattr(factory, "_CLASSES_BY_TOKEN", {})
     loaded = kerasnip.load(tmp_path / "m.kerasnip")
     assert loaded.get_params()["act_activation"] is None
     assert repr(loaded) == "persist_callable_default(fit_epochs=1, random_state=0)"

@@ -105,12 +105,12 @@ def test_html_diagram_inside_a_pipeline(clf_spec):
 
 
 def test_repr_of_a_loaded_estimator_matches(reg_spec, regression_data, tmp_path, monkeypatch):
-    from kerasnip import spec as spec_module
+    from kerasnip import factory
 
     X, y = regression_data
     est = reg_spec(fit_epochs=1, random_state=0, hidden_units=5).fit(X, y)
     est.save(tmp_path / "m.kerasnip")
-    monkeypatch.setattr(spec_module, "_CLASSES_BY_TOKEN", {})
+    monkeypatch.setattr(factory, "_CLASSES_BY_TOKEN", {})
     loaded = kerasnip.load(tmp_path / "m.kerasnip")
     assert type(loaded) is not type(est)
     assert repr(loaded) == repr(est) == "test_reg(fit_epochs=1, hidden_units=5, random_state=0)"

@@ -1,4 +1,4 @@
-"""Compiled-model reuse (kerasnip.reuse): same results as a fresh build, no shared state."""
+"""Compiled-model reuse (kerasnip.runtime): same results as a fresh build, no shared state."""
 
 import copy
 import gc
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kerasnip
-from kerasnip import reuse
+from kerasnip.runtime import memory, pool, runner
 from tests.blocks import input_block, linear_output, softmax_output
 
 
@@ -33,9 +33,9 @@ def bn_spec():
 
 @pytest.fixture(autouse=True)
 def empty_pool():
-    reuse.clear_pool()
+    pool.clear_pool()
     yield
-    reuse.clear_pool()
+    pool.clear_pool()
 
 
 def fresh_fit(spec, params, X, y, monkeypatch):
@@ -149,10 +149,10 @@ def test_collected_estimators_leave_their_model_to_a_clone(clf_spec, digits, mon
     pooled = weakref.ref(first.model_)
     del first
     gc.collect()
-    assert reuse.pool_size() == 1
+    assert pool.pool_size() == 1
     second = clf_spec(fit_epochs=2, hidden_units=24, random_state=5).fit(X[20:], y[20:])
     assert second.model_ is pooled()
-    assert reuse.pool_size() == 0
+    assert pool.pool_size() == 0
     fresh = fresh_fit(clf_spec, dict(fit_epochs=2, hidden_units=24, random_state=5), X[20:],
                       y[20:], monkeypatch)
     np.testing.assert_allclose(second.predict_proba(X), fresh.predict_proba(X), rtol=1e-6,
@@ -171,7 +171,7 @@ def test_a_model_kept_outside_its_dead_estimator_stays_out_of_the_pool(clf_spec,
     kept = kerasnip.extract_keras_model(est)
     del est
     gc.collect()
-    assert reuse.pool_size() == 0
+    assert pool.pool_size() == 0
     other = clf_spec(fit_epochs=1, random_state=0).fit(X, y)
     assert other.model_ is not kept
 
@@ -238,7 +238,7 @@ def test_pool_size_setting(clf_spec, digits, monkeypatch):
     for units in (5, 6, 7):
         clf_spec(fit_epochs=1, hidden_units=units, random_state=0).fit(X, y)
     gc.collect()
-    assert reuse.pool_size() == 1
+    assert pool.pool_size() == 1
     monkeypatch.setenv("KERASNIP_REUSE_POOL", "many")
     with pytest.raises(ValueError, match="KERASNIP_REUSE_POOL must be a whole number"):
         clf_spec(fit_epochs=1, random_state=0).fit(X, y)
@@ -290,25 +290,25 @@ def test_garbage_collection_follows_memory_growth(monkeypatch):
     collections = []
     garbage = [5000]  # unreachable objects the next collection finds
     rss = [1000.0]
-    monkeypatch.setattr(reuse.gc, "collect", lambda *args: collections.append(rss[0]) or (
+    monkeypatch.setattr(memory.gc, "collect", lambda *args: collections.append(rss[0]) or (
         garbage[0]))
-    monkeypatch.setattr(reuse, "_rss_mb", lambda: rss[0])
-    monkeypatch.setattr(reuse, "_collection", {"rss": -float("inf"), "backoff": 1})
+    monkeypatch.setattr(memory, "_rss_mb", lambda: rss[0])
+    monkeypatch.setattr(memory, "_collection", {"rss": -float("inf"), "backoff": 1})
     monkeypatch.setenv("KERASNIP_GC_MB", "10")
     for rss[0] in (1000.0, 1005.0, 1010.0, 1015.0, 1020.0):
-        reuse.clear_session()
+        memory.clear_session()
     assert collections == [1000.0, 1010.0, 1020.0]  # every 10 MiB of growth
     garbage[0] = 0  # collections that find nothing back off: 20, then 40 MiB
     for rss[0] in (1030.0, 1040.0, 1050.0, 1060.0, 1070.0, 1080.0, 1090.0, 1100.0, 1110.0):
-        reuse.clear_session()
+        memory.clear_session()
     assert collections[3:] == [1030.0, 1050.0, 1090.0]
     monkeypatch.setenv("KERASNIP_GC_MB", "0")  # every time, as Keras's clear_session
-    reuse.clear_session()
-    reuse.clear_session()
+    memory.clear_session()
+    memory.clear_session()
     assert len(collections) == 8
     monkeypatch.setenv("KERASNIP_GC_MB", "lots")
     with pytest.raises(ValueError, match="KERASNIP_GC_MB must be a number"):
-        reuse.clear_session()
+        memory.clear_session()
 
 
 def _step_compiles(step, fn):
@@ -359,7 +359,7 @@ def test_whole_batches_compile_one_training_step_for_folds_of_any_size(clf_spec,
 
     def fit_folds():
         for rows in (50, 53, 64, 75):  # remainders 2, 5, 0 and 11 rows
-            with reuse.whole_batches():
+            with runner.whole_batches():
                 est.fit(X[:rows], y[:rows])
 
     assert _step_compiles("train_step", fit_folds) == 1
@@ -376,14 +376,14 @@ def test_whole_batches_compile_one_training_step_for_folds_of_any_size(clf_spec,
 def padded_sizes(monkeypatch):
     """The (rows before, rows after) of every training set whole_batches pads."""
     sizes = []
-    original = reuse._whole_batch_data
+    original = runner._whole_batch_data
 
     def recording(X, y, sample_weight, batch_size, seed):
         result = original(X, y, sample_weight, batch_size, seed)
         sizes.append((len(X), len(result[0])))
         return result
 
-    monkeypatch.setattr(reuse, "_whole_batch_data", recording)
+    monkeypatch.setattr(runner, "_whole_batch_data", recording)
     return sizes
 
 
@@ -401,7 +401,7 @@ def test_whole_batches_keep_the_epoch_loss_of_the_real_rows(reg_spec, regression
                   fit_batch_size=32, random_state=5)
     plain = reg_spec(**params).fit(X, y, sample_weight=weights)
     assert padded_sizes == []
-    with reuse.whole_batches():
+    with runner.whole_batches():
         padded = reg_spec(**params).fit(X, y, sample_weight=weights)
     assert padded_sizes == [(50, 64)]
     np.testing.assert_allclose(padded.history_["loss"], plain.history_["loss"], rtol=1e-5)
@@ -438,7 +438,7 @@ def test_whole_batches_leave_fits_that_padding_would_change(case, regression_dat
     X, y = regression_data
     # "none" is the control: the same spec and fit, padded.
     padded = [(50, 64)] if case == "none" else []
-    with reuse.whole_batches():
+    with runner.whole_batches():
         spec(**params).fit(X[:50], y[:50])
         assert padded_sizes == padded
         spec(**{**params, "random_state": 1}).fit(X[:50], y[:50])  # the reused model too
@@ -448,7 +448,7 @@ def test_whole_batches_leave_fits_that_padding_would_change(case, regression_dat
 def test_whole_batch_padding_copies_rows_with_zero_weight():
     X = {"image": np.arange(10 * 2 * 2).reshape(10, 2, 2), "table": np.arange(10.0)[:, None]}
     y = np.arange(10) * 10
-    X_pad, y_pad, weight = reuse._whole_batch_data(X, y, np.full(10, 2.0), 4, seed=0)
+    X_pad, y_pad, weight = runner._whole_batch_data(X, y, np.full(10, 2.0), 4, seed=0)
     assert [len(a) for a in (X_pad["image"], X_pad["table"], y_pad, weight)] == [12] * 4
     np.testing.assert_array_equal(X_pad["table"][:10, 0], np.arange(10.0))
     copies = X_pad["table"][10:, 0].astype(int)
@@ -456,5 +456,5 @@ def test_whole_batch_padding_copies_rows_with_zero_weight():
     np.testing.assert_array_equal(X_pad["image"][10:], X["image"][copies])
     np.testing.assert_array_equal(y_pad[10:], y[copies])
     np.testing.assert_allclose(weight, [2.0 * 12 / 10] * 10 + [0.0, 0.0])
-    _, _, ones = reuse._whole_batch_data(X, y, None, 5, seed=0)
+    _, _, ones = runner._whole_batch_data(X, y, None, 5, seed=0)
     np.testing.assert_array_equal(ones, np.ones(10))  # weights even when nothing is padded

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import kerasnip
-from kerasnip.data import stack_array_column
+from kerasnip.encoding.features import stack_array_column
 from kerasnip.sequence import CollapseColumns, LeadTargets, SequenceWindows, align_predictions
 from tests.blocks import dense_block, flat_input_block, linear_output
 

@@ -15,7 +15,8 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import KFold, StratifiedKFold
 
 import kerasnip
-from kerasnip import reuse, tune
+from kerasnip import tune
+from kerasnip.runtime import pool, runner
 from kerasnip.tuning.results import TuneResults
 
 FAST = {"fit_epochs": 1, "fit_batch_size": 16, "random_state": 0}
@@ -56,7 +57,7 @@ def test_folds_are_stratified_and_scores_match_a_manual_fit(two_by_two, digits):
     X, y = digits
     train, test = next(StratifiedKFold(2).split(X, y))
     manual = clone(spec).set_params(hidden_units=8)
-    with reuse.whole_batches():  # as tune_grid trains: 40 rows padded to 48
+    with runner.whole_batches():  # as tune_grid trains: 40 rows padded to 48
         manual.fit(X[train], y[train])
     manual = manual.score(X[test], y[test])
     folds = res.collect_metrics(summarize=False)
@@ -71,8 +72,8 @@ def test_reused_models_give_the_results_of_fresh_builds(clf_spec, digits, monkey
     spec = clf_spec(hidden_units=tune(), hidden_rate=0.2, fit_epochs=2, fit_batch_size=16,
                     random_state=4)
     grid = pd.DataFrame({"hidden_units": [4, 6]})
-    reinitialize, reused_fits = reuse.reinitialize, []
-    monkeypatch.setattr(reuse, "reinitialize",
+    reinitialize, reused_fits = pool.reinitialize, []
+    monkeypatch.setattr(pool, "reinitialize",
                         lambda est: reused_fits.append(reinitialize(est)) or reused_fits[-1])
     # Three folds of 53 or 54 rows: the second and third reuse the first's model.
     reused = kerasnip.tune_grid(spec, X, y, resamples=3, grid=grid, save_pred=True)

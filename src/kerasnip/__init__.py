@@ -1,47 +1,58 @@
 """kerasnip: Keras 3 layer blocks as scikit-learn estimators with tunable architectures."""
 
 from kerasnip.config import choose_default_backend
+from kerasnip.saving.names import install_legacy_modules
 
+# Before anything imports Keras, which fixes its backend on first import.
 choose_default_backend()
+install_legacy_modules()
 
 from kerasnip import datasets  # noqa: E402
-from kerasnip.blocks import BlockError, inp_spec  # noqa: E402
-from kerasnip.build import BuildError  # noqa: E402
-from kerasnip.estimator import KerasClassifier, KerasEstimator, KerasRegressor  # noqa: E402
-from kerasnip.inspection import (  # noqa: E402
-    extract_keras_history,
-    extract_keras_model,
-    glance,
-    keras_evaluate,
-    predict_table,
-    tidy,
-)
-from kerasnip.intervals import (  # noqa: E402
+from kerasnip._version import __version__  # noqa: E402
+from kerasnip.definition.blocks import inp_spec  # noqa: E402
+from kerasnip.errors import (  # noqa: E402
+    BlockError,
+    BlockImportError,
+    BuildError,
+    DatasetError,
     IntervalsNotAvailableError,
-    fit_laplace,
-    predictive_draws,
+    KerasnipError,
+    LoadError,
+    MissingDependencyError,
+    NotTunedError,
 )
-from kerasnip.multi_io import head_scorer, output_view  # noqa: E402
-from kerasnip.persistence import BlockImportError, LoadError, load  # noqa: E402
-from kerasnip.plotting import MissingDependencyError, plot_history, plot_model  # noqa: E402
-from kerasnip.registry import (  # noqa: E402
-    register_keras_loss,
-    register_keras_metric,
-    register_keras_optimizer,
-)
-from kerasnip.reuse import whole_batches  # noqa: E402
-from kerasnip.sequence import (  # noqa: E402
-    CollapseColumns,
-    LeadTargets,
-    SequenceWindows,
-    align_predictions,
-)
-from kerasnip.spec import (  # noqa: E402
+from kerasnip.estimators.base import KerasEstimator  # noqa: E402
+from kerasnip.estimators.sequential import KerasClassifier, KerasRegressor  # noqa: E402
+from kerasnip.factory import (  # noqa: E402
     create_keras_functional_spec,
     create_keras_sequential_spec,
     get_spec,
     model_exists,
     remove_keras_spec,
+)
+from kerasnip.heads import head_scorer, output_view  # noqa: E402
+from kerasnip.inspection import (  # noqa: E402
+    extract_keras_history,
+    extract_keras_model,
+    glance,
+    keras_evaluate,
+    tidy,
+)
+from kerasnip.intervals import fit_laplace, predictive_draws  # noqa: E402
+from kerasnip.loading import load  # noqa: E402
+from kerasnip.plotting import plot_history, plot_model  # noqa: E402
+from kerasnip.predictions import predict_table  # noqa: E402
+from kerasnip.registry import (  # noqa: E402
+    register_keras_loss,
+    register_keras_metric,
+    register_keras_optimizer,
+)
+from kerasnip.runtime.runner import whole_batches  # noqa: E402
+from kerasnip.sequence import (  # noqa: E402
+    CollapseColumns,
+    LeadTargets,
+    SequenceWindows,
+    align_predictions,
 )
 from kerasnip.tuning import (  # noqa: E402
     Choice,
@@ -69,26 +80,28 @@ from kerasnip.tuning import (  # noqa: E402
     tune_grid,
 )
 
-__version__ = "0.1.0.dev0"
-
 __all__ = [
     "BlockError",
     "BlockImportError",
     "BuildError",
     "Choice",
     "CollapseColumns",
+    "DatasetError",
     "Float",
     "Int",
     "IntervalsNotAvailableError",
     "KerasClassifier",
     "KerasEstimator",
     "KerasRegressor",
+    "KerasnipError",
     "LeadTargets",
     "LoadError",
     "MissingDependencyError",
+    "NotTunedError",
     "ParameterSet",
     "SequenceWindows",
     "TuneResults",
+    "__version__",
     "align_predictions",
     "batch_size",
     "compile_keras_grid",

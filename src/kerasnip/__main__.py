@@ -6,11 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from kerasnip import __version__, demo
+from kerasnip.errors import DatasetError
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``kerasnip`` argument parser with its sub-commands."""
-    from kerasnip import __version__, demo
-
     parser = argparse.ArgumentParser(
         prog="kerasnip",
         description="Keras 3 layer blocks as scikit-learn estimators with tunable architectures.",
@@ -41,9 +42,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status.
     """
-    from kerasnip import demo
-    from kerasnip.datasets import DatasetError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     options = demo.options_from_args(args, parser)

@@ -37,6 +37,11 @@ def python_scalar(value: Any) -> Any:
     return value
 
 
+def error_message(exc: BaseException) -> str:
+    """``"ExceptionType: message"``, as tuning records a failure."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 def format_choices(choices: Iterable[str], limit: int = 12) -> str:
     """A short, sorted, comma-separated rendering of ``choices``."""
     items = sorted(choices)

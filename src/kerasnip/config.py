@@ -6,7 +6,7 @@ fastest on CPU. JAX's persistent compilation cache is switched on
 the first time a model is fitted so a repeated architecture skips XLA
 compilation across processes; set ``KERASNIP_JAX_CACHE=0`` to keep it off, or
 ``KERASNIP_JAX_CACHE=/some/dir`` to choose the folder. Compiled models are
-reused across fits of one configuration (:mod:`kerasnip.reuse`);
+reused across fits of one configuration (:mod:`kerasnip.runtime.pool`);
 ``KERASNIP_REUSE=0`` turns that off and ``KERASNIP_REUSE_POOL`` sizes the pool
 of idle models; ``KERASNIP_GC_MB`` sets how much memory may grow between the
 full garbage collections that free old models.
@@ -89,7 +89,7 @@ def enable_jax_compilation_cache() -> None:
 def model_reuse_enabled() -> bool:
     """Whether refits reuse compiled models (``KERASNIP_REUSE=0`` turns it off).
 
-    See :mod:`kerasnip.reuse`.
+    See :mod:`kerasnip.runtime.pool`.
     """
     return os.environ.get("KERASNIP_REUSE", "1").lower() not in {"0", "false", "off", "no"}
 

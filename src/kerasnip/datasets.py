@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasnip.errors import DatasetError
+
 Split = tuple[np.ndarray, np.ndarray]
 
 DIGITS_MAX_PIXEL = 16
@@ -45,10 +47,6 @@ _IDX_DTYPES = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-
-
-class DatasetError(ValueError):
-    """A data file was found but is not in the format it claims to be."""
 
 
 def load_digits(*, test_size: float = 0.2, random_state: int = 0) -> tuple[Split, Split]:

@@ -1,30 +1,17 @@
 """Looking at fitted estimators: the Keras model, its history, evaluation and tidy tables.
 
-Names follow the R package: :func:`predict_table` returns parsnip's column
-names (``.pred_class``, ``.pred_{class}``, ``.pred``, ``.pred_lower`` /
-``.pred_upper``) and :func:`tidy` / :func:`glance` follow broom's idea of one
-row per component and one row per model.
+:func:`tidy` and :func:`glance` follow broom's idea of one row per component
+and one row per model; predictions as tables are in :mod:`kerasnip.predictions`.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
-
-from kerasnip import data
-from kerasnip._utils import did_you_mean
-
-PREDICT_TYPES = {
-    "classification": ("class", "prob", "conf_int", "pred_int"),
-    "regression": ("numeric", "conf_int", "pred_int"),
-}
-INTERVAL_TYPES = ("conf_int", "pred_int")
 
 
 def extract_keras_model(est: Any) -> Any:
@@ -183,109 +170,3 @@ def glance(est: Any) -> pd.DataFrame:
     row["n_layers"] = len(model.layers)
     row["fit_time"] = float(getattr(est, "fit_time_", np.nan))
     return pd.DataFrame([row])
-
-
-def predict_table(est: Any, X: Any, type: str | None = None,
-                  level: float = 0.95, **kwargs: Any) -> pd.DataFrame:
-    """Predictions as a DataFrame with the R package's (parsnip's) column names.
-
-    Parameters
-    ----------
-    est : fitted kerasnip estimator
-        A fitted estimator.
-    X : array-like, DataFrame or dict
-        Inputs in any form ``fit`` accepts.
-    type : {"class", "prob", "numeric", "conf_int", "pred_int"}, optional
-        ``"class"``: ``.pred_class`` (labels, in the type given to fit).
-        ``"prob"``: ``.pred_{class}`` per class, in the order of ``classes_``.
-        ``"numeric"``: ``.pred``; a regressor fitted on a ``k``-column y gives
-        ``.pred_{column}`` per column of a DataFrame y, else ``.pred_1`` ...
-        ``.pred_k`` (1-based, as R numbers columns).
-        ``"conf_int"`` / ``"pred_int"``: intervals from
-        :func:`kerasnip.intervals.interval_table` (``.pred_lower`` /
-        ``.pred_upper``, see there). Defaults to ``"class"`` for classifiers
-        and ``"numeric"`` for regressors. Multi-output models name every
-        column after its output block (``.pred_class_{out}``,
-        ``.pred_{out}_{class}``, ``.pred_{out}``) and by default give each
-        head its own type (see :func:`kerasnip.multi_io.head_prediction_table`).
-    level : float, default=0.95
-        Coverage of the intervals (interval types only).
-    **kwargs
-        Passed to :func:`kerasnip.intervals.interval_table` (e.g. ``n_draws``,
-        ``seed``, ``joint``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per sample; a DataFrame ``X`` keeps its index.
-
-    Examples
-    --------
-    >>> kerasnip.predict_table(est, X_test, type="prob").head()   # doctest: +SKIP
-    """
-    check_is_fitted(est, "model_")
-    if type in INTERVAL_TYPES:
-        from kerasnip.intervals import interval_table
-
-        _check_interval_options(interval_table, kwargs)
-        return interval_table(est, X, type=type, level=level, **kwargs)
-    if kwargs:
-        raise TypeError(
-            f"predict_table(type={type!r}) takes no extra arguments; {sorted(kwargs)} apply to "
-            "the interval types 'conf_int' and 'pred_int' only."
-        )
-    index = X.index if isinstance(X, pd.DataFrame) else None
-    if getattr(est, "heads_", None) is not None:
-        # A multi-output functional model: heads may mix classification and
-        # regression, so the head table picks (and checks) each head's type.
-        from kerasnip.multi_io import head_prediction_table
-
-        table = head_prediction_table(est, X, type=type)
-    else:
-        table = pd.DataFrame(_single_output_columns(est, X, _check_type(est, type)))
-    if index is not None:
-        table.index = index
-    return table
-
-
-def _check_interval_options(interval_table: Any, kwargs: Mapping[str, Any]) -> None:
-    # Python's own message would name interval_table, which the user never called.
-    options = [name for name, param in inspect.signature(interval_table).parameters.items()
-               if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("type", "level")]
-    for name in kwargs:
-        if name not in options:
-            raise TypeError(
-                f"predict_table got an unknown argument {name!r}.{did_you_mean(name, options)} "
-                f"The interval types take {options} besides type and level."
-            )
-
-
-def _check_type(est: Any, type: str | None) -> str:
-    mode = "classification" if is_classifier(est) else "regression"
-    if type is None:
-        return "class" if mode == "classification" else "numeric"
-    if type not in PREDICT_TYPES[mode]:
-        raise ValueError(
-            f"Unknown prediction type {type!r} for a {mode} model."
-            f"{did_you_mean(str(type), PREDICT_TYPES[mode])} Choose one of "
-            f"{list(PREDICT_TYPES[mode])}."
-        )
-    return type
-
-
-def _single_output_columns(est: Any, X: Any, type: str) -> dict[str, Any]:
-    if type == "class":
-        return {".pred_class": est.predict(X)}
-    if type == "prob":
-        names = [f".pred_{label}" for label in est.classes_]
-        if len(set(names)) != len(names):
-            raise ValueError(
-                f"Classes {list(est.classes_)} give duplicate column names {names}; use "
-                "est.predict_proba(X) (columns in the order of est.classes_) instead."
-            )
-        return dict(zip(names, est.predict_proba(X).T, strict=True))
-    values = est.predict(X)
-    if values.ndim == 1:
-        return {".pred": values}
-    suffixes = data.column_suffixes(getattr(est, "target_names_", None), values.shape[1])
-    return {f".pred_{s}": values[:, j] for j, s in enumerate(suffixes)}

@@ -37,8 +37,9 @@ import pandas as pd
 from scipy import optimize, special, stats
 from sklearn.utils.validation import check_is_fitted
 
-from kerasnip import data
+from kerasnip._compat import producing_operation
 from kerasnip._utils import did_you_mean
+from kerasnip.errors import IntervalsNotAvailableError
 
 INTERVAL_TYPES = ("conf_int", "pred_int")
 DEFAULT_DRAWS = 1000
@@ -46,10 +47,6 @@ DEFAULT_DRAWS = 1000
 # Curvatures below this fraction of the largest one are numerical noise (e.g. the
 # softmax's flat direction along (1, ..., 1)).
 _EIGEN_FLOOR = 1e-12
-
-
-class IntervalsNotAvailableError(ValueError):
-    """The model's structure does not allow Laplace intervals."""
 
 
 # ---------------------------------------------------------------------------- posterior
@@ -187,11 +184,7 @@ def _activation_name(fn: Any) -> str:
 
 def _producer(tensor: Any) -> tuple[Any, Any]:
     """The layer that produced a symbolic tensor and that call's input tensor."""
-    # Keras 3 has no public way to walk from a tensor to its producing call; every
-    # KerasTensor records it in `_keras_history`, and the node holds the call's inputs.
-    history = tensor._keras_history
-    layer = history.operation
-    node = layer._inbound_nodes[history.node_index]
+    layer, node = producing_operation(tensor)
     inputs = node.input_tensors
     return layer, inputs[0] if len(inputs) == 1 else None
 
@@ -475,20 +468,6 @@ def _request(est: Any, X: Any, regression_only: str | None
     return [(head, by_head[id(head)]) for head in heads], index
 
 
-def _class_labels(est: Any, head: HeadPosterior) -> list[Any]:
-    classes = est.classes_[head.name] if isinstance(est.classes_, dict) else est.classes_
-    return list(classes)
-
-
-def _coordinates(est: Any, head: HeadPosterior) -> list[str]:
-    """Column suffixes of a regression head: none for a 1-D target, else y's column
-    names or ``_1 .. _k`` (as predict_table names a k-column target)."""
-    if head.target_ndim == 1:
-        return [""]
-    names = getattr(est, "target_names_", None) if head.name is None else None
-    return ["_" + s for s in data.column_suffixes(names, head.weights.shape[1])]
-
-
 def _class_draws(head: HeadPosterior, phi: np.ndarray, n_draws: int,
                  rng: np.random.Generator) -> np.ndarray:
     """Monte Carlo class probabilities ``(n_draws, n, n_classes)`` from logit draws."""
@@ -499,9 +478,29 @@ def _class_draws(head: HeadPosterior, phi: np.ndarray, n_draws: int,
     return probs
 
 
-def _regression_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: str,
-                        level: float, joint: bool, n_draws: int,
-                        rng: np.random.Generator) -> dict[str, np.ndarray]:
+@dataclass
+class Bounds:
+    """The interval of every column of one output, for each row.
+
+    Attributes
+    ----------
+    head : HeadPosterior
+        The output (its ``name``, ``task`` and ``target_ndim``).
+    lower, upper : ndarray of shape (n, k)
+        The bounds: of each target column (regression) or of each class's
+        probability (classification, columns in the order of the classes).
+    mean : ndarray of shape (n, k) or None
+        Regression: the centre of the intervals (the model's prediction).
+    """
+
+    head: HeadPosterior
+    lower: np.ndarray
+    upper: np.ndarray
+    mean: np.ndarray | None = None
+
+
+def _regression_bounds(head: HeadPosterior, phi: np.ndarray, type: str, level: float,
+                       joint: bool, n_draws: int, rng: np.random.Generator) -> Bounds:
     mean = head.logits(phi)
     c = head.variance(phi, type)
     sd = np.sqrt(head.marginal_variance(c))
@@ -513,40 +512,24 @@ def _regression_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: st
         half = np.quantile(t, level, axis=0)[:, None] * sd
     else:
         half = stats.norm.ppf(0.5 + level / 2) * sd
-    out = f"_{head.name}" if head.name is not None else ""
-    columns = {}
-    for j, suffix in enumerate(_coordinates(est, head)):
-        columns[f".pred{out}{suffix}"] = mean[:, j]
-        columns[f".pred_lower{out}{suffix}"] = mean[:, j] - half[:, j]
-        columns[f".pred_upper{out}{suffix}"] = mean[:, j] + half[:, j]
-    return columns
+    return Bounds(head, mean - half, mean + half, mean)
 
 
-def _classification_columns(est: Any, head: HeadPosterior, phi: np.ndarray, type: str,
-                            level: float, joint: bool, n_draws: int,
-                            rng: np.random.Generator) -> dict[str, np.ndarray]:
-    del type, joint  # class probabilities only have conf_int, marginal per class
+def _classification_bounds(head: HeadPosterior, phi: np.ndarray, level: float, n_draws: int,
+                           rng: np.random.Generator) -> Bounds:
+    # Class probabilities only have conf_int, marginal per class.
     probs = _class_draws(head, phi, n_draws, rng)
     lower, upper = np.quantile(probs, [(1 - level) / 2, (1 + level) / 2], axis=0)
-    out = f"_{head.name}" if head.name is not None else ""
-    columns = {}
-    for j, label in enumerate(_class_labels(est, head)):
-        columns[f".pred_lower{out}_{label}"] = lower[:, j]
-        columns[f".pred_upper{out}_{label}"] = upper[:, j]
-    return columns
+    return Bounds(head, lower, upper)
 
 
-def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
-                   n_draws: int = DEFAULT_DRAWS, seed: int | None = None,
-                   joint: bool = False) -> pd.DataFrame:
-    """Laplace intervals as a table with the R package's column names.
+def interval_bounds(est: Any, X: Any, *, type: str, level: float = 0.95,
+                    n_draws: int = DEFAULT_DRAWS, seed: int | None = None,
+                    joint: bool = False) -> tuple[list[Bounds], pd.Index]:
+    """Laplace intervals of every output of a fitted estimator, as arrays.
 
-    Regression gives ``.pred``, ``.pred_lower``, ``.pred_upper`` (a k-valued
-    output gives ``.pred_{j}``, ``.pred_lower_{j}``, ``.pred_upper_{j}`` with
-    ``j`` the column names of a DataFrame y, else ``1..k``); classification
-    gives ``.pred_lower_{class}`` and ``.pred_upper_{class}`` per class.
-    Multi-output models put the output's name after
-    ``.pred``/``.pred_lower``/``.pred_upper``.
+    :func:`kerasnip.predict_table` puts them in a table with the R package's
+    column names.
 
     Parameters
     ----------
@@ -562,7 +545,7 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
         Coverage probability of each interval.
     n_draws : int, default=1000
         Monte Carlo draws (classification, and ``joint=True``).
-    seed : int, optional
+    seed : int, default=None
         Seed of the draws; by default the estimator's integer ``random_state``.
     joint : bool, default=False
         Regression only: simultaneous bands that hold for all of a row's
@@ -571,18 +554,23 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
 
     Returns
     -------
-    DataFrame
-        One row per row of ``X`` (keeping a DataFrame's index).
+    bounds : list of Bounds
+        One per output answered (regression outputs only for ``"pred_int"``).
+    index : pandas.Index
+        The rows' index (a DataFrame ``X``'s own).
     """
     _check_request(type, level, n_draws)
     only = "type='pred_int'" if type == "pred_int" else "joint=True" if joint else None
     heads, index = _request(est, X, only)
     rng = _rng(est, seed)
-    columns: dict[str, np.ndarray] = {}
+    bounds = []
     for head, phi in heads:
-        make = _regression_columns if head.task == "regression" else _classification_columns
-        columns.update(make(est, head, phi, type, float(level), joint, int(n_draws), rng))
-    return pd.DataFrame(columns, index=index)
+        if head.task == "regression":
+            bounds.append(_regression_bounds(head, phi, type, float(level), joint,
+                                             int(n_draws), rng))
+        else:
+            bounds.append(_classification_bounds(head, phi, float(level), int(n_draws), rng))
+    return bounds, index
 
 
 def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int = DEFAULT_DRAWS,

@@ -13,12 +13,11 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kerasnip.errors import MissingDependencyError
+from kerasnip.inspection import extract_keras_history, extract_keras_model
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-
-class MissingDependencyError(ImportError):
-    """An optional piece of software needed for a picture is not installed."""
 
 
 def plot_history(est: Any, path: str | os.PathLike[str] | None = None) -> Figure:
@@ -46,8 +45,6 @@ def plot_history(est: Any, path: str | os.PathLike[str] | None = None) -> Figure
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
-
-    from kerasnip.inspection import extract_keras_history
 
     history = extract_keras_history(est)  # loss first, then the metrics in Keras's order
     metrics = [c for c in history.columns if c != "epoch" and not c.startswith("val_")]
@@ -111,8 +108,6 @@ def plot_model(
         pydot is not importable, or Graphviz's ``dot`` is not on ``PATH``.
     """
     import keras
-
-    from kerasnip.inspection import extract_keras_model
 
     model = extract_keras_model(est)
     _check_graphviz()

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from kerasnip._compat import keras_objects
 from kerasnip._utils import did_you_mean, format_choices
 
 _OPTIMIZERS: dict[str, Callable[..., Any]] = {}
@@ -99,6 +100,37 @@ def registered_metrics() -> dict[str, Callable[..., Any]]:
     return dict(_METRICS)
 
 
+def tables() -> dict[str, dict[str, Callable[..., Any]]]:
+    """The registries by the kind names saved files use: optimizer, loss, metric.
+
+    Returns
+    -------
+    dict of str to dict
+        Kind -> {registered name: object}, copies of the registries.
+    """
+    return {"optimizer": registered_optimizers(), "loss": registered_losses(),
+            "metric": registered_metrics()}
+
+
+def registered_entry(value: Any) -> tuple[str, str] | None:
+    """``(kind, name)`` when ``value`` is itself a registered optimizer/loss/metric.
+
+    Parameters
+    ----------
+    value : object
+        Any value.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+    """
+    for kind, table in tables().items():
+        for name, obj in table.items():
+            if obj is value:
+                return kind, name
+    return None
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -118,25 +150,19 @@ def _lowercase_keys(objects: dict[str, Any]) -> tuple[str, ...]:
 @functools.cache
 def keras_optimizer_names() -> tuple[str, ...]:
     """Built-in optimizer names accepted by ``keras.optimizers.get``."""
-    from keras.src import optimizers
-
-    return _lowercase_keys(optimizers.ALL_OBJECTS_DICT)
+    return _lowercase_keys(keras_objects("optimizers"))
 
 
 @functools.cache
 def keras_loss_names() -> tuple[str, ...]:
     """Built-in loss names (and aliases such as ``"mse"``) accepted by Keras."""
-    from keras.src import losses
-
-    return _lowercase_keys(losses.ALL_OBJECTS_DICT)
+    return _lowercase_keys(keras_objects("losses"))
 
 
 @functools.cache
 def keras_metric_names() -> tuple[str, ...]:
     """Built-in metric names accepted by ``compile(metrics=...)``."""
-    from keras.src import metrics
-
-    return tuple(sorted(set(_SPECIAL_METRICS) | set(_lowercase_keys(metrics.ALL_OBJECTS_DICT))))
+    return tuple(sorted(set(_SPECIAL_METRICS) | set(_lowercase_keys(keras_objects("metrics")))))
 
 
 def optimizer_names() -> list[str]:
@@ -162,9 +188,7 @@ def resolve_optimizer(optimizer: Any, learn_rate: float | None) -> Any:
                 f"Known optimizers: {format_choices(optimizer_names(), limit=20)}. "
                 "Register your own with kerasnip.register_keras_optimizer(name, fn)."
             )
-        from keras.src import optimizers
-
-        return optimizers.ALL_OBJECTS_DICT[key](**kwargs)
+        return keras_objects("optimizers")[key](**kwargs)
     if isinstance(optimizer, type):
         return optimizer() if learn_rate is None else optimizer(learning_rate=float(learn_rate))
     if learn_rate is not None:

@@ -7,10 +7,10 @@ currently registered under that name.
 
 from __future__ import annotations
 
+from kerasnip.factory import registered_spec
+
 
 def __getattr__(name: str) -> type:
-    from kerasnip.spec import registered_spec
-
     try:
         return registered_spec(name)
     except KeyError:

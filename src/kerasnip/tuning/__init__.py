@@ -1,8 +1,8 @@
-"""Tuning: markers, parameter sets, grids and ``tune_grid``."""
+"""Tuning: parameter sets, grids, ``tune_grid`` and its results (``tune`` re-exported)."""
 
+from kerasnip.markers import tune
 from kerasnip.tuning.compile_grid import compile_keras_grid, extract_valid_grid, inform_errors
 from kerasnip.tuning.grids import grid_random, grid_regular, grid_space_filling
-from kerasnip.tuning.markers import tune
 from kerasnip.tuning.params import (
     Choice,
     Float,

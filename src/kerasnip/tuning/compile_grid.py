@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 from sklearn.base import clone
 
+from kerasnip._utils import error_message
 from kerasnip.tuning.grids import as_grid_frame, grid_settings
 from kerasnip.tuning.params import check_spec, extract_parameter_set
-from kerasnip.tuning.tune_grid import _message
 
 COMPILED, ERROR = "compiled_model", "error"
 
@@ -52,7 +52,7 @@ def compile_keras_grid(spec: Any, grid: pd.DataFrame, X: Any, y: Any) -> pd.Data
             errors.append(None)
         except Exception as exc:
             models.append(None)
-            errors.append(_message(exc))
+            errors.append(error_message(exc))
     out = grid.copy()
     out[COMPILED] = pd.Series(models, dtype=object)
     out[ERROR] = pd.Series(errors, dtype=object)

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from kerasnip import registry
 from kerasnip._utils import did_you_mean, format_choices, python_scalar
-from kerasnip.tuning.markers import tune
+from kerasnip.markers import tune
 
 # --------------------------------------------------------------------------- parameter objects
 
@@ -397,8 +398,6 @@ def optimizer_function(values: Sequence[str] = ("adam", "rmsprop", "sgd")) -> Ch
     -------
     Choice
     """
-    from kerasnip import registry
-
     known = registry.optimizer_names()
     registered = registry.registered_optimizers()
     _check_names("optimizer", values, lambda v: v in registered or v.lower() in known, known,
@@ -429,8 +428,6 @@ def loss_function_keras(values: Sequence[str] | None = None, *,
     -------
     Choice
     """
-    from kerasnip import registry
-
     if values is None:
         if mode not in _DEFAULT_LOSSES:
             raise ValueError(f"mode must be one of {list(_DEFAULT_LOSSES)}, got {mode!r}.")
@@ -704,9 +701,9 @@ def default_param(info: Any, definition: Any) -> Param | None:
 
     Parameters
     ----------
-    info : kerasnip.spec.ParamInfo
+    info : kerasnip.definition.spec.ParamInfo
         The parameter.
-    definition : kerasnip.spec.SpecDefinition
+    definition : kerasnip.definition.spec.SpecDefinition
         The spec it belongs to (for block functions and the mode).
 
     Returns

@@ -38,13 +38,19 @@ import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import _num_samples
 
-from kerasnip import reuse
-from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean, python_scalar
+from kerasnip._compat import num_samples, safe_indexing
+from kerasnip._utils import (
+    PARTIAL_SUFFIX,
+    atomic_output,
+    did_you_mean,
+    error_message,
+    python_scalar,
+)
+from kerasnip.markers import tune
+from kerasnip.predictions import fold_predictions
+from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning.grids import as_grid_frame, grid_settings, grid_space_filling
-from kerasnip.tuning.markers import tune
 from kerasnip.tuning.params import (
     ParameterSet,
     check_spec,
@@ -132,7 +138,7 @@ def tune_grid(
 
     On JAX and TensorFlow each training set is padded to a whole number of
     batches with zero-weight copies of its rows (see
-    :func:`kerasnip.reuse.whole_batches`), so folds of different sizes share
+    :func:`kerasnip.whole_batches`), so folds of different sizes share
     one compiled training step; held-out rows are scored as in a plain fit.
 
     Parallel and distributed runs use joblib's back ends; generated classes
@@ -173,7 +179,7 @@ def tune_grid(
 
     if random_state is not None and spec.random_state is None:
         spec = clone(spec).set_params(random_state=random_state)
-    n_samples = _num_samples(next(iter(X.values())) if isinstance(X, Mapping) else X)
+    n_samples = num_samples(next(iter(X.values())) if isinstance(X, Mapping) else X)
     y_for_cv = None if isinstance(y, Mapping) else y
     cv = check_cv(resamples, y_for_cv, classifier=is_classifier(spec))
     splits = [
@@ -362,7 +368,7 @@ def run_task(spec: Any, task: _Task, X: Any, y: Any, scorers: dict, save_pred: b
     estimator = clone(spec).set_params(**task.params)
     snapshots = None
     if task.snapshot_epochs is not None:
-        from kerasnip.tuning._epochs import EpochSnapshots
+        from kerasnip.tuning._epochs import EpochSnapshots  # imports Keras: only when used
 
         snapshots = EpochSnapshots(task.snapshot_epochs[:-1])
         estimator.set_params(fit_callbacks=[snapshots])
@@ -401,10 +407,10 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
     started = time.perf_counter()
     try:
         # One compiled training step per configuration, whatever the fold sizes.
-        with reuse.whole_batches():
+        with whole_batches():
             estimator.fit(X_train, y_train)
     except Exception as exc:
-        error = _message(exc)
+        error = error_message(exc)
         return [_record(c, fold, scorers, error=error) for c, _ in members]
     fit_time = time.perf_counter() - started
     records = []
@@ -420,9 +426,9 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         predictions = None
         if save_pred:
             try:
-                predictions = _prediction_frame(estimator, X_test, test)
+                predictions = fold_predictions(estimator, X_test, test)
             except Exception as exc:
-                errors.append(f"predictions: {_message(exc)}")
+                errors.append(f"predictions: {error_message(exc)}")
         records.append(_record(config, fold, scorers, metrics=metrics,
                                error="; ".join(errors) or None, fit_time=fit_time,
                                predictions=predictions))
@@ -449,36 +455,14 @@ def _score(estimator: Any, X: Any, y: Any, scorers: dict) -> tuple[dict[str, flo
             values[name] = float(scorer(estimator, X, y))
         except Exception as exc:
             values[name] = float("nan")
-            errors.append(f"{name}: {_message(exc)}")
+            errors.append(f"{name}: {error_message(exc)}")
     return values, errors
-
-
-def _prediction_frame(estimator: Any, X: Any, rows: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({".row": rows})
-    if is_classifier(estimator):
-        proba = np.asarray(estimator.predict_proba(X))
-        for j, label in enumerate(estimator.classes_):
-            frame[f".pred_{label}"] = proba[:, j]
-        frame[".pred_class"] = np.asarray(estimator.predict(X))
-        return frame
-    predicted = estimator.predict(X)
-    items = predicted.items() if isinstance(predicted, Mapping) else [("", predicted)]
-    for key, values in items:
-        values = np.asarray(values).reshape(len(rows), -1)
-        stem = f".pred_{key}" if key else ".pred"
-        for j in range(values.shape[1]):
-            frame[stem if values.shape[1] == 1 else f"{stem}_{j + 1}"] = values[:, j]
-    return frame
-
-
-def _message(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _take(data: Any, index: np.ndarray) -> Any:
     if isinstance(data, Mapping):
         return {key: _take(value, index) for key, value in data.items()}
-    return _safe_indexing(data, index)
+    return safe_indexing(data, index)
 
 
 # --------------------------------------------------------------------------- checks

@@ -14,15 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kerasnip._utils import did_you_mean
+from kerasnip.errors import BlockError
+
 INJECTED_ARGS = ("input_shape", "num_classes", "num_outputs")
 # Block names that would make generated parameter names ambiguous with the
 # spec's own ``compile_*``, ``fit_*``, ``learn_rate``, ``random_state`` and
 # ``verbose`` parameters.
 RESERVED_BLOCK_NAMES = ("compile", "fit", "learn", "random", "verbose", "num")
-
-
-class BlockError(ValueError):
-    """A layer block or a set of blocks cannot be turned into a spec."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +140,60 @@ def inspect_sequential_block(name: str, function: object) -> BlockInfo:
     return BlockInfo(name, function, (model_arg,), {}, injected, hyper)
 
 
+def inspect_functional_block(name: str, function: object, block_names: list[str]) -> BlockInfo:
+    """Introspect one functional block: its upstream edges, injected args and hyperparameters.
+
+    Parameters
+    ----------
+    name : str
+        The block's key in ``layer_blocks``.
+    function : callable
+        The block function (possibly wrapped by :func:`kerasnip.inp_spec`).
+    block_names : list of str
+        All block names of the spec; an argument with one of these names is an edge.
+
+    Returns
+    -------
+    BlockInfo
+        ``inputs`` lists the upstream arguments in call order and ``upstream``
+        maps each to its block.
+    """
+    check_block_name(name)
+    signature = block_signature(name, function)
+    inputs: list[str] = []
+    for arg, param in signature.parameters.items():
+        if arg in block_names:
+            if param.kind is param.POSITIONAL_ONLY:
+                raise BlockError(
+                    f"Argument {arg!r} of block {name!r} is positional-only; kerasnip passes "
+                    "upstream tensors by name, so make it a regular argument."
+                )
+            inputs.append(arg)
+        elif (
+            param.default is inspect.Parameter.empty
+            and arg not in INJECTED_ARGS
+            and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+        ):
+            hint = did_you_mean(arg, block_names)
+            raise BlockError(
+                f"Argument {arg!r} of block {name!r} names no block and has no default.{hint} "
+                "An argument is an edge when it is named "
+                f"after an upstream block (blocks: {block_names}); wire a differently named "
+                f"argument with kerasnip.inp_spec(fn, {{{arg!r}: 'upstream_block'}}), or give "
+                "it a default to make it a hyperparameter."
+            )
+    injected, hyper = split_parameters(name, signature, tuple(inputs))
+    if not inputs and "input_shape" not in injected:
+        raise BlockError(
+            f"Block {name!r} has no upstream argument (none of its arguments is named after "
+            f"another block of {block_names}) and takes no `input_shape`, so it is neither "
+            "connected nor a model input. Name an argument after its upstream block (or use "
+            "kerasnip.inp_spec), or give an input block an `input_shape` argument and return "
+            "keras.Input(shape=input_shape)."
+        )
+    return BlockInfo(name, function, tuple(inputs), {a: a for a in inputs}, injected, hyper)
+
+
 class inp_spec:  # lowercase like the R function users know
     """Rename a functional block's input arguments to wire it to upstream blocks.
 
@@ -175,8 +228,6 @@ class inp_spec:  # lowercase like the R function users know
         mapping = dict(mapping)
         unknown = [arg for arg in mapping if arg not in params]
         if unknown:
-            from kerasnip._utils import did_you_mean
-
             hints = "".join(did_you_mean(arg, params) for arg in unknown)
             if all(mapping[arg] in params for arg in unknown):
                 # R's inp_spec takes c(upstream = "argument"); ours is the other way round.

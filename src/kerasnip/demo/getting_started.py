@@ -7,27 +7,21 @@ first predictions, tune the first hidden layer's architecture, and write the
 training-history plot.
 
 The walk-through is a list of *sections*, small functions that each print one
-part and share a :class:`DemoContext`. :func:`sections` decides which run and
-in what order; a new part of the demo (such as a different model family behind
-a flag added in :func:`add_arguments`, as ``--functional`` does) is a new
-section function put in that list.
+part and share a :class:`~kerasnip.demo.common.DemoContext`; :func:`sections`
+lists them in order.
 """
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-DATA_CHOICES = ("digits", "mnist")
-DEFAULT_EPOCHS = 30
-"""The walk-through's 30 epochs: on digits about 10 s here and a test accuracy near 0.97."""
+import kerasnip
+from kerasnip import datasets
+from kerasnip.demo.common import DemoContext, Section, print_architecture_parameters, write_pictures
 
 MODEL_NAME = "mnist_mlp"
 N_SHOWN = 6
@@ -87,61 +81,11 @@ def mlp_parameters(epochs: int, seed: int) -> dict[str, Any]:
     }
 
 
-# ------------------------------------------------------------------ options and state
-
-
-@dataclass
-class DemoOptions:
-    """What ``python -m kerasnip demo`` was asked to do (see :func:`add_arguments`)."""
-
-    data: str = "digits"
-    data_dir: Path | None = None
-    epochs: int = DEFAULT_EPOCHS
-    out: Path = Path("kerasnip-demo")
-    quiet: bool = False
-    seed: int = 42
-    functional: bool = False
-
-
-@dataclass
-class DemoContext:
-    """State the sections share; each section reads what earlier ones left."""
-
-    options: DemoOptions
-    spec: type | None = None
-    x_train: np.ndarray | None = None
-    y_train: np.ndarray | None = None
-    x_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
-    estimator: Any = None
-    evaluation: dict[str, float] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-    sections_shown: int = 0
-
-    def heading(self, title: str) -> None:
-        """Print the next section's numbered, underlined title."""
-        self.sections_shown += 1
-        title = f"{self.sections_shown}. {title}"
-        print(f"\n{title}\n{'=' * len(title)}")
-
-    def output_file(self, name: str) -> Path:
-        """``--out``/``name``, its folder made, listed among the files written."""
-        self.options.out.mkdir(parents=True, exist_ok=True)
-        path = self.options.out / name
-        self.files.append(path)
-        return path
-
-
-Section = Callable[[DemoContext], None]
-
-
 # ------------------------------------------------------------------ sections
 
 
 def load_data(ctx: DemoContext) -> None:
     """Load the images, flatten them to vectors and scale pixels to [0, 1]."""
-    from kerasnip import datasets
-
     options = ctx.options
     ctx.heading(f"Data: {options.data}")
     if options.data == "digits":
@@ -175,8 +119,6 @@ def show_blocks(ctx: DemoContext) -> None:
 
 def create_spec(ctx: DemoContext) -> None:
     """Turn the blocks into the ``mnist_mlp`` estimator class."""
-    import kerasnip
-
     ctx.heading("Model specification")
     listing = "".join(f'\n        "{name}": {fn.__name__},' for name, fn in LAYER_BLOCKS.items())
     print(f'{MODEL_NAME} = kerasnip.create_keras_sequential_spec(\n    "{MODEL_NAME}",\n'
@@ -185,17 +127,6 @@ def create_spec(ctx: DemoContext) -> None:
     print(f"{MODEL_NAME} is a scikit-learn classifier class. Its architecture parameters, "
           "by block:")
     print_architecture_parameters(ctx.spec)
-
-
-def print_architecture_parameters(spec: type) -> None:
-    """Print a generated class's ``num_*`` and block parameters, one line per block."""
-    by_block: dict[str, list[str]] = {}
-    for p in spec.kerasnip_spec.parameters:
-        if p.role in ("num", "block"):
-            by_block.setdefault(p.block, []).append(p.name)
-    width = max(map(len, by_block), default=0) + 2
-    for block, names in by_block.items():
-        print(f"  {block + ':':<{width}}{', '.join(names)}")
 
 
 def fit_model(ctx: DemoContext) -> None:
@@ -214,8 +145,6 @@ def fit_model(ctx: DemoContext) -> None:
 
 def evaluate(ctx: DemoContext) -> None:
     """Evaluate on the test split with ``keras.Model.evaluate``."""
-    import kerasnip
-
     ctx.heading("Evaluation on the test split")
     print("kerasnip.keras_evaluate(mlp, x_test, y_test)\n")
     ctx.evaluation = kerasnip.keras_evaluate(ctx.estimator, ctx.x_test, ctx.y_test)
@@ -225,8 +154,6 @@ def evaluate(ctx: DemoContext) -> None:
 
 def show_predictions(ctx: DemoContext) -> None:
     """Print the first six class and probability predictions as tables."""
-    import kerasnip
-
     ctx.heading(f"Predictions for the first {N_SHOWN} test images")
     est, x_new = ctx.estimator, ctx.x_test[:N_SHOWN]
     print(f'kerasnip.predict_table(mlp, x_test[:{N_SHOWN}], type="class")\n')
@@ -236,28 +163,12 @@ def show_predictions(ctx: DemoContext) -> None:
     print(kerasnip.predict_table(est, x_new, type="prob").round(3).to_string())
 
 
-def write_pictures(ctx: DemoContext) -> None:
-    """Write the training-history plot and the model graph into ``--out``."""
-    from kerasnip.plotting import MissingDependencyError, plot_history, plot_model
-
-    ctx.heading("Pictures")
-    plot_history(ctx.estimator, ctx.output_file("history.png"))
-    try:
-        ctx.files.append(plot_model(ctx.estimator, ctx.options.out / "model.png"))
-    except MissingDependencyError as exc:
-        print(f"Skipped the model graph: {exc}")
-    for path in ctx.files:
-        print(f"wrote {path}")
-
-
 TUNING_ROWS = 100
 """The getting-started tuning run cross-validates on the first 100 training images."""
 
 
 def tune_architecture(ctx: DemoContext) -> None:
     """Tune the first hidden layer's depth, width and dropout (27 configurations x 3 folds)."""
-    import kerasnip
-
     options = ctx.options
     ctx.heading("Tuning the architecture")
     X, y = ctx.x_train[:TUNING_ROWS], ctx.y_train[:TUNING_ROWS]
@@ -294,92 +205,11 @@ def tune_architecture(ctx: DemoContext) -> None:
     res.plot(path=ctx.output_file("tuning.png"))
 
 
-def sections(options: DemoOptions) -> list[Section]:
-    """The sections to run, in order.
+def sections() -> list[Section]:
+    """The getting-started walk-through's sections, in order.
 
-    This is where the demo grows: :func:`tune_architecture` comes after
-    ``show_predictions`` because it reuses ``ctx.spec`` and the data, and an
-    option added in :func:`add_arguments` that shows another kind of model
-    picks a different list here.
+    :func:`tune_architecture` comes after ``show_predictions`` because it reuses
+    ``ctx.spec`` and the data.
     """
-    if options.functional:
-        from kerasnip import demo_functional
-
-        return demo_functional.sections()
     return [load_data, show_blocks, create_spec, fit_model, evaluate, show_predictions,
             tune_architecture, write_pictures]
-
-
-# ------------------------------------------------------------------ entry points
-
-
-def run(options: DemoOptions) -> DemoContext:
-    """Run the walk-through, printing as it goes.
-
-    Parameters
-    ----------
-    options : DemoOptions
-        Data set, epochs, output folder, verbosity and seed.
-
-    Returns
-    -------
-    DemoContext
-        The fitted estimator, the test evaluation and the files written.
-    """
-    started = time.perf_counter()
-    ctx = DemoContext(options)
-    for section in sections(options):
-        section(ctx)
-    print("\nDone\n====")
-    # accuracy for the getting-started classifier, the first metric after the loss otherwise
-    headline = next((name for name in ctx.evaluation if name != "loss"), "loss")
-    print(f"Test {headline}: {ctx.evaluation[headline]:.4f}")
-    print(f"Files written: {', '.join(str(p) for p in ctx.files)}")
-    print(f"Total time: {time.perf_counter() - started:.1f} s")
-    return ctx
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``demo`` command's options.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The ``demo`` sub-command's parser.
-    """
-    defaults = DemoOptions()
-    parser.add_argument("--data", choices=DATA_CHOICES, default=defaults.data,
-                        help="digits: scikit-learn's 8x8 digits, no download (default); "
-                             "mnist: 28x28 MNIST from --data-dir, or downloaded by Keras")
-    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
-                        help="folder with the four MNIST IDX .gz files or mnist.npz")
-    parser.add_argument("--epochs", type=positive_int, default=defaults.epochs, metavar="N",
-                        help=f"training epochs (default {defaults.epochs})")
-    parser.add_argument("--out", type=Path, default=defaults.out, metavar="DIR",
-                        help=f"folder for the pictures (default {defaults.out})")
-    parser.add_argument("--seed", type=int, default=defaults.seed,
-                        help=f"random_state of the fit (default {defaults.seed})")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no per-epoch progress lines from Keras")
-    parser.add_argument("--functional", action="store_true",
-                        help="instead, the functional fork-join regression (two dense paths "
-                             "joined) on scikit-learn's diabetes data, fitted and tuned")
-
-
-def options_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> DemoOptions:
-    """Validate parsed arguments into :class:`DemoOptions` (``parser.error`` on conflicts)."""
-    if args.data_dir is not None and args.data != "mnist":
-        parser.error("--data-dir applies to --data mnist")
-    if args.functional and args.data != "digits":
-        parser.error("--functional uses scikit-learn's diabetes data; drop --data")
-    return DemoOptions(data=args.data, data_dir=args.data_dir, epochs=args.epochs,
-                       out=args.out, quiet=args.quiet, seed=args.seed,
-                       functional=args.functional)

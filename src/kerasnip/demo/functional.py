@@ -8,8 +8,8 @@ cross-validation with :func:`kerasnip.tune_grid` and refits the best. Data:
 scikit-learn's diabetes data (shipped, no download) with a standardised
 target.
 
-The sections share :class:`kerasnip.demo.DemoContext` with the
-getting-started walk-through, which picks them with ``--functional``.
+The sections share :class:`kerasnip.demo.common.DemoContext` with the
+getting-started walk-through; ``--functional`` picks them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from kerasnip.demo import DemoContext, Section, print_architecture_parameters, write_pictures
+import kerasnip
+from kerasnip.demo.common import DemoContext, Section, print_architecture_parameters, write_pictures
 
 MODEL_NAME = "forked_mlp"
 N_SHOWN = 6
@@ -59,8 +60,6 @@ def output_block(tensor):
 
 def layer_blocks() -> dict[str, Any]:
     """The graph: argument names (renamed by ``inp_spec``) are the upstream blocks."""
-    import kerasnip
-
     return {
         "main_input": input_block,
         "path_a": kerasnip.inp_spec(path_block, "main_input"),
@@ -118,8 +117,6 @@ def show_blocks(ctx: DemoContext) -> None:
 
 def create_spec(ctx: DemoContext) -> None:
     """Wire the blocks into the ``forked_mlp`` spec and list its architecture parameters."""
-    import kerasnip
-
     ctx.heading("Model specification")
     print(f'{MODEL_NAME} = kerasnip.create_keras_functional_spec(\n    "{MODEL_NAME}",\n    '
           + LAYER_BLOCKS_SOURCE.replace("\n", "\n    ") + ',\n    mode="regression",\n)\n')
@@ -144,8 +141,6 @@ def fit_model(ctx: DemoContext) -> None:
 
 def evaluate(ctx: DemoContext) -> None:
     """Keras's test-set loss and MAE, and scikit-learn's R²."""
-    import kerasnip
-
     ctx.heading("Evaluation on the test split")
     print("est.score(x_test, y_test); kerasnip.keras_evaluate(est, x_test, y_test)\n")
     # R² first: the demo's closing line reports the first metric after the loss
@@ -157,8 +152,6 @@ def evaluate(ctx: DemoContext) -> None:
 
 def show_predictions(ctx: DemoContext) -> None:
     """The first test rows' predictions next to the truth."""
-    import kerasnip
-
     ctx.heading(f"Predictions for the first {N_SHOWN} test rows")
     print(f"kerasnip.predict_table(est, x_test[:{N_SHOWN}])\n")
     table = kerasnip.predict_table(ctx.estimator, ctx.x_test[:N_SHOWN])
@@ -167,8 +160,6 @@ def show_predictions(ctx: DemoContext) -> None:
 
 def tune_widths(ctx: DemoContext) -> None:
     """Tune both path widths by 3-fold cross-validation, refit the best, plot the results."""
-    import kerasnip
-
     ctx.heading("Tuning the widths of both paths")
     params = fit_parameters(ctx.options.epochs, ctx.options.seed)
     params.update(path_a_units=kerasnip.tune(), path_b_units=kerasnip.tune())

@@ -1,10 +1,10 @@
 """The spec factory: layer blocks in, a registered scikit-learn estimator class out.
 
 ``create_keras_sequential_spec`` and ``create_keras_functional_spec`` read the
-blocks' signatures, lay out one flat parameter per tunable thing
-(``num_{block}``, ``{block}_{arg}``, ``learn_rate``, ``compile_*``, ``fit_*``,
-``random_state``, ``verbose``) and generate a class with an explicit
-``__init__`` so ``help()``, IDE completion and ``get_params()`` show them all.
+blocks' signatures into a :class:`~kerasnip.definition.spec.SpecDefinition` and
+generate a class with an explicit ``__init__`` so ``help()``, IDE completion and
+``get_params()`` show every parameter. Classes are registered by name
+(:func:`get_spec`, :func:`model_exists`, :func:`remove_keras_spec`).
 
 Generated classes pickle by *definition*, not by import path: a reducer
 registered for :class:`SpecMeta` (our own metaclass, so nothing of Keras or
@@ -18,181 +18,20 @@ from __future__ import annotations
 import copyreg
 import inspect
 import textwrap
-import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import cloudpickle
 
 from kerasnip._utils import did_you_mean, format_choices
-from kerasnip.blocks import INJECTED_ARGS, BlockError, BlockInfo, inspect_sequential_block
-from kerasnip.keras_args import compile_arguments, fit_arguments
-
-MODES = ("classification", "regression")
-KINDS = ("sequential", "functional")
-
-
-@dataclass(frozen=True)
-class ParamInfo:
-    """One generated estimator parameter.
-
-    Attributes
-    ----------
-    name : str
-        The parameter name, e.g. ``"hidden_units"``.
-    role : str
-        ``"num"``, ``"block"``, ``"learn_rate"``, ``"compile"``, ``"fit"``,
-        ``"random_state"`` or ``"verbose"``.
-    default : object
-        The default shown in the signature.
-    block, arg : str or None
-        For ``"num"``/``"block"`` parameters, the block; for ``"block"``,
-        ``"compile"`` and ``"fit"``, the argument it feeds.
-    annotation : object
-        The block argument's annotation (used for default tuning ranges).
-    """
-
-    name: str
-    role: str
-    default: Any = None
-    block: str | None = None
-    arg: str | None = None
-    annotation: Any = inspect.Parameter.empty
-
-
-@dataclass
-class SpecDefinition:
-    """Everything needed to (re)create a generated estimator class."""
-
-    model_name: str
-    kind: str
-    mode: str
-    blocks: dict[str, BlockInfo]
-    description: str | None = None
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-    @property
-    def parameters(self) -> list[ParamInfo]:
-        """The generated parameters, in signature order."""
-        return _layout_parameters(self)
-
-    def repeatable(self, block: str) -> bool:
-        """Whether ``num_{block}`` exists for ``block``."""
-        info = self.blocks[block]
-        if self.kind == "sequential":
-            return block != next(iter(self.blocks))
-        return len(info.inputs) == 1
-
-
-def _layout_parameters(spec: SpecDefinition) -> list[ParamInfo]:
-    params: list[ParamInfo] = []
-    for name in spec.blocks:
-        if spec.repeatable(name):
-            params.append(ParamInfo(f"num_{name}", "num", 1, block=name))
-    for name, info in spec.blocks.items():
-        for arg, p in info.hyperparameters.items():
-            params.append(
-                ParamInfo(f"{name}_{arg}", "block", p.default, name, arg, p.annotation)
-            )
-    params.append(ParamInfo("learn_rate", "learn_rate"))
-    params += [ParamInfo(f"compile_{a}", "compile", arg=a) for a in compile_arguments()]
-    params += [ParamInfo(f"fit_{a}", "fit", arg=a) for a in fit_arguments()]
-    params.append(ParamInfo("random_state", "random_state"))
-    params.append(ParamInfo("verbose", "verbose", 0))
-    return params
-
-
-def _check_unique(spec: SpecDefinition) -> None:
-    seen: dict[str, str] = {}
-    for p in spec.parameters:
-        origin = f"block {p.block!r} argument {p.arg!r}" if p.role == "block" else (
-            f"the repeat count of block {p.block!r}" if p.role == "num" else "kerasnip itself"
-        )
-        if p.name in seen:
-            raise BlockError(
-                f"Parameter name {p.name!r} is generated twice: from {seen[p.name]} and from "
-                f"{origin}. Rename one of the blocks or arguments."
-            )
-        seen[p.name] = origin
-
-
-_INJECTED_BY_MODE = {
-    "classification": ("input_shape", "num_classes"),
-    "regression": ("input_shape", "num_outputs"),
-}
-
-
-def _check_injected(spec: SpecDefinition) -> None:
-    """A block may only require injected values its mode provides (others need a default)."""
-    available = _INJECTED_BY_MODE[spec.mode]
-    heads: tuple[str, ...] = ()
-    if spec.kind == "functional":
-        from kerasnip.graph import analyse_graph
-
-        # Each output of a multi-output model is classification or regression by its
-        # own y column, so its injected values are only known (and checked) at fit.
-        graph = analyse_graph(spec.blocks)
-        heads = graph.outputs if graph.multi_output else ()
-    for name, info in spec.blocks.items():
-        if name in heads:
-            continue
-        parameters = inspect.signature(info.function).parameters
-        for arg in info.injected:
-            if arg not in available and parameters[arg].default is inspect.Parameter.empty:
-                raise BlockError(
-                    f"Block {name!r} requires {arg!r}, which a {spec.mode} spec does not "
-                    f"inject (it injects {list(available)}). Use this block in the other "
-                    f"mode, or give {arg!r} a default."
-                )
-
-
-# --------------------------------------------------------------------------- metaclass
-
-
-class SpecMeta(type):
-    """Metaclass of kerasnip estimators: typo-tolerant construction and pickling by value."""
-
-    kerasnip_spec: SpecDefinition | None = None
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        spec = cls.__dict__.get("kerasnip_spec")
-        if spec is not None:
-            if args:
-                raise TypeError(
-                    f"{cls.__name__}() takes keyword arguments only, e.g. "
-                    f"{cls.__name__}(fit_epochs=10); got {len(args)} positional argument(s)."
-                )
-            check_parameter_names(cls, kwargs)
-        return super().__call__(*args, **kwargs)
-
-
-def check_parameter_names(cls: type, names: Mapping[str, Any]) -> None:
-    """Raise ``TypeError`` naming close matches for any unknown parameter."""
-    spec = getattr(cls, "kerasnip_spec", None)
-    if spec is None:  # a library base class: nothing generated to check against
-        return
-    valid = [p.name for p in spec.parameters]
-    unknown = [name for name in names if name not in valid]
-    if unknown:
-        hints = " ".join(f"{n!r}:{_unknown_hint(spec, n, valid)}" for n in unknown)
-        raise TypeError(
-            f"{cls.__name__} got unknown parameter(s) {unknown}. {hints} "
-            f"See help({cls.__name__}) or {cls.__name__}().get_params() for all parameters."
-        )
-
-
-def _unknown_hint(spec: SpecDefinition, name: str, valid: list[str]) -> str:
-    block = name[len("num_"):] if name.startswith("num_") else None
-    if block in spec.blocks and not spec.repeatable(block):
-        inputs = spec.blocks[block].inputs
-        why = "it creates the model" if spec.kind == "sequential" else (
-            "it is an input block" if not inputs else f"it takes several inputs {list(inputs)}")
-        return f" block {block!r} cannot be repeated ({why}), so there is no {name}."
-    return did_you_mean(name, valid) or " no close match."
-
+from kerasnip.definition.blocks import INJECTED_ARGS, BlockInfo, inspect_sequential_block
+from kerasnip.definition.graph import inspect_functional_blocks
+from kerasnip.definition.spec import MODES, ParamInfo, SpecDefinition, SpecMeta
+from kerasnip.errors import BlockError
+from kerasnip.estimators.functional import FunctionalClassifier, FunctionalRegressor
+from kerasnip.estimators.sequential import KerasClassifier, KerasRegressor
 
 # Weak, so classes replaced in the registry (and their blocks) can be freed;
 # it only makes unpickling in the defining process return the very same class.
@@ -212,7 +51,7 @@ def _rebuild_spec_class(payload: bytes) -> type:
     existing = _CLASSES_BY_TOKEN.get(spec.token)
     if existing is not None:
         return existing
-    cls = _make_class(spec)
+    cls = make_class(spec)
     # Loading an old pickle must not replace a spec the user has since redefined.
     _REGISTRY.setdefault(spec.model_name, cls)
     return cls
@@ -294,8 +133,6 @@ def create_keras_functional_spec(
     type
         A generated estimator class, as for :func:`create_keras_sequential_spec`.
     """
-    from kerasnip.graph import inspect_functional_blocks
-
     blocks = _check_blocks(layer_blocks)
     infos = inspect_functional_blocks(blocks)
     return _create_spec(model_name, "functional", mode, infos, description)
@@ -325,9 +162,8 @@ def _create_spec(
         raise ValueError(f"Unknown mode {mode!r}.{did_you_mean(str(mode), MODES)} "
                          f"Choose one of {list(MODES)}.")
     spec = SpecDefinition(model_name, kind, mode, blocks, description)
-    _check_unique(spec)
-    _check_injected(spec)
-    cls = _make_class(spec)
+    spec.check()
+    cls = make_class(spec)
     if model_name in _REGISTRY:
         warnings.warn(
             f"A kerasnip spec named {model_name!r} already exists; replacing it.",
@@ -338,14 +174,39 @@ def _create_spec(
     return cls
 
 
-def _make_class(spec: SpecDefinition) -> type:
-    from kerasnip.estimator import KerasClassifier, KerasRegressor
+def live_class(token: str) -> type | None:
+    """The class made in this process from the definition with ``token``, if it is alive.
 
-    base = KerasClassifier if spec.mode == "classification" else KerasRegressor
+    Parameters
+    ----------
+    token : str
+        A :attr:`SpecDefinition.token`.
+
+    Returns
+    -------
+    type or None
+    """
+    return _CLASSES_BY_TOKEN.get(token)
+
+
+def make_class(spec: SpecDefinition) -> type:
+    """Generate the estimator class of a definition (not registered by name).
+
+    Parameters
+    ----------
+    spec : SpecDefinition
+        A checked definition.
+
+    Returns
+    -------
+    type
+        A subclass of the sequential or functional classifier or regressor,
+        with an explicit keyword-only ``__init__``.
+    """
     if spec.kind == "functional":
-        from kerasnip.multi_io import FunctionalClassifier, FunctionalRegressor
-
         base = FunctionalClassifier if spec.mode == "classification" else FunctionalRegressor
+    else:
+        base = KerasClassifier if spec.mode == "classification" else KerasRegressor
     params = spec.parameters
     defaults = {p.name: p.default for p in params}
     arguments = ", ".join(f"{p.name}=_defaults[{p.name!r}]" for p in params)

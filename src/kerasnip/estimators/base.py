@@ -12,92 +12,27 @@ rest to the blocks.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import random
 import time
-from collections.abc import Iterator, Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.metrics import accuracy_score
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    check_is_fitted,
-)
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
-from kerasnip import config, data, registry, reuse
-from kerasnip.build import BuildError, build_model
-from kerasnip.spec import SpecDefinition, SpecMeta, check_parameter_names
-from kerasnip.tuning.markers import tune
-
-_SEED_SPAN = 2**31
-
-
-class NotTunedError(ValueError):
-    """A parameter is still marked with ``tune()`` when the model is fitted."""
-
-
-@contextlib.contextmanager
-def seeded(seed: int | None) -> Iterator[None]:
-    """Seed Python, NumPy and the Keras backend for a block of work, then restore.
-
-    ``keras.utils.set_random_seed`` reseeds the global ``random`` and
-    ``numpy.random`` state (and torch's, on that backend); restoring them
-    afterwards keeps a user's own random streams untouched by fitting a model.
-
-    Parameters
-    ----------
-    seed : int or None
-        The seed; ``None`` leaves every random state alone.
-    """
-    if seed is None:
-        yield
-        return
-    import keras
-
-    torch = _torch_if_backend()
-    py_state, np_state = random.getstate(), np.random.get_state()
-    torch_state = None if torch is None else torch.random.get_rng_state()
-    keras.utils.set_random_seed(seed)
-    # Keras draws the seeds of unseeded initializers from Python's global
-    # ``random``, which other threads may use meanwhile (a Dask worker's event
-    # loop does): a private stream, equal to the global one just seeded, makes
-    # the draws depend on the seed alone.
-    keras_random = _swap_keras_python_random(random.Random(seed))
-    try:
-        yield
-    finally:
-        _swap_keras_python_random(keras_random)
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-        if torch is not None:
-            torch.random.set_rng_state(torch_state)
-
-
-def _swap_keras_python_random(replacement: Any) -> Any:
-    """Set the ``random`` module Keras draws default seeds from; return the previous one."""
-    from keras.src.random import seed_generator
-
-    previous = getattr(seed_generator, "python_random", None)
-    if previous is not None and replacement is not None:
-        seed_generator.python_random = replacement
-    return previous
-
-
-def _torch_if_backend() -> Any:
-    import keras
-
-    if keras.backend.backend() != "torch":
-        return None
-    import torch
-
-    return torch
+from kerasnip import config, registry
+from kerasnip._compat import check_sample_weight
+from kerasnip.build import build_model
+from kerasnip.definition.spec import SpecDefinition, SpecMeta, check_parameter_names
+from kerasnip.encoding import features, targets
+from kerasnip.errors import NotTunedError
+from kerasnip.markers import tune
+from kerasnip.runtime import memory, pool, runner
+from kerasnip.runtime.seeding import SEED_SPAN, seeded
+from kerasnip.saving.archive import save_estimator
+from kerasnip.saving.keras_bytes import model_from_bytes, model_to_bytes
 
 
 def _is_int(value: Any) -> bool:
@@ -148,7 +83,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     """
 
     kerasnip_spec: ClassVar[SpecDefinition | None] = None
-    _default_metrics: ClassVar[list[str]]
+    #: What the model predicts, for kerasnip's default loss and metrics.
+    _output_kind: ClassVar[str]
 
     # ------------------------------------------------------------------ params
 
@@ -227,16 +163,16 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         if state is None:
             return None
         if isinstance(state, Integral) and not isinstance(state, bool):
-            return int(state) % _SEED_SPAN
+            return int(state) % SEED_SPAN
         if isinstance(state, np.random.RandomState):
-            return int(state.randint(_SEED_SPAN))
+            return int(state.randint(SEED_SPAN))
         raise ValueError(
             f"random_state must be None, an int or a numpy RandomState, got {state!r}."
         )
 
     def _epoch_seed(self) -> int | None:
         """The seed for the next training run: later ``partial_fit`` epochs shuffle anew."""
-        return None if self.seed_ is None else (self.seed_ + len(self.history_)) % _SEED_SPAN
+        return None if self.seed_ is None else (self.seed_ + len(self.history_)) % SEED_SPAN
 
     # ------------------------------------------------------------------ template
 
@@ -313,7 +249,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         previous fit, or an idle one left by a collected estimator) is reset to
         the state a fresh build with this fit's seed would have; otherwise the
         previous Keras session is cleared and a new model is built and compiled
-        (see :mod:`kerasnip.reuse`).
+        (see :mod:`kerasnip.runtime.pool`).
 
         Parameters
         ----------
@@ -326,15 +262,15 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         """
         config.enable_jax_compilation_cache()
         # A compiled model of the same configuration is re-initialised rather than
-        # rebuilt: compiling costs far more than a small fit (kerasnip.reuse).
-        if not reuse.reinitialize(self):
-            reuse.clear_session()
+        # rebuilt: compiling costs far more than a small fit (kerasnip.runtime.pool).
+        if not pool.reinitialize(self):
+            memory.clear_session()
             with seeded(self.seed_):
                 model = self.build_model()
                 self._check_model_output(model)
                 self.compile_model(model)
             self.model_ = model
-            reuse.adopt(self)
+            pool.adopt(self)
         self.history_ = pd.DataFrame()
         return self
 
@@ -367,8 +303,9 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
 
     def _loss_and_metrics(self, model: Any, loss: Any, metrics: Any) -> tuple[Any, Any]:
         """``compile_loss`` / ``compile_metrics``, or kerasnip's defaults where unset."""
-        return (self._default_loss(self._output_units(model)) if loss is None else loss,
-                list(self._default_metrics) if metrics is None else metrics)
+        kind = self._output_kind
+        return (targets.default_loss(kind, self._output_units(model)) if loss is None else loss,
+                targets.default_metrics(kind) if metrics is None else metrics)
 
     @staticmethod
     def _output_units(model: Any) -> int:
@@ -402,7 +339,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         started = time.perf_counter()
         seed = self._epoch_seed()
         with seeded(seed):
-            history = reuse.fit(
+            history = runner.fit(
                 self, X, y, seed, sample_weight=sample_weight, verbose=self.verbose, **kwargs
             )
         self.fit_time_ = time.perf_counter() - started
@@ -453,18 +390,16 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
 
     def _prepare_features(self, X: Any, reset: bool) -> np.ndarray:
         """Validate X, recording (``reset``) or checking its shape and feature names."""
-        from sklearn.utils.validation import validate_data
-
-        X = data.as_feature_array(X)
+        X = features.as_feature_array(X)
         if reset:
             X = validate_data(self, X, reset=True, allow_nd=True, dtype="numeric")
             self.input_shape_ = tuple(int(d) for d in X.shape[1:])
-            return data.to_float32(X)
+            return features.to_float32(X)
         check_is_fitted(self, "model_")
         # Before validate_data, whose "X has 64 features, expecting 8" misleads for images.
-        data.check_sample_shape(X, self.input_shape_)
+        features.check_sample_shape(X, self.input_shape_)
         X = validate_data(self, X, reset=False, allow_nd=True, dtype="numeric")
-        return data.to_float32(X)
+        return features.to_float32(X)
 
     def _prepare_fitted_data(self, X: Any, y: Any, sample_weight: Any = None
                              ) -> tuple[Any, Any, np.ndarray | None]:
@@ -480,7 +415,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, X, dtype=np.float32)
+        return check_sample_weight(sample_weight, X, dtype=np.float32)
 
     def _injected(self) -> dict[str, Any]:
         return {"input_shape": self.input_shape_}
@@ -488,7 +423,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     def _predict_raw(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = self._prepare_features(X, reset=False)
-        return np.asarray(reuse.predict(self, X, batch_size=self.fit_batch_size or 32))
+        return np.asarray(runner.predict(self, X, batch_size=self.fit_batch_size or 32))
 
     def _check_model_output(self, model: Any) -> None:
         """Subclasses compare the model's output width to the targets."""
@@ -502,8 +437,6 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     # ------------------------------------------------------------------ pickling
 
     def __getstate__(self) -> dict[str, Any]:
-        from kerasnip.persistence import model_to_bytes
-
         # object.__getstate__ returns the instance's own __dict__: copy it so that
         # pickling does not swap the live estimator's model for bytes.
         state = dict(super().__getstate__())
@@ -513,8 +446,6 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        from kerasnip.persistence import model_from_bytes
-
         if isinstance(state.get("model_"), bytes):
             state = {**state, "model_": model_from_bytes(state["model_"])}
         super().__setstate__(state)
@@ -527,166 +458,6 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         path : str, path-like or binary file object
             Where to write: a zip holding the ``.keras`` model and the
             parameters, classes, history and block import paths as JSON (no
-            pickle). See :mod:`kerasnip.persistence`.
+            pickle). See :mod:`kerasnip.saving.archive`.
         """
-        from kerasnip.persistence import save_estimator
-
         save_estimator(self, path)
-
-
-class KerasClassifier(ClassifierMixin, KerasEstimator):
-    """Base class of generated classifiers (see :func:`create_keras_sequential_spec`)."""
-
-    _default_metrics = ["accuracy"]
-
-    def _learn_targets(self, y: Any, classes: Any = None) -> None:
-        self.encoder_ = data.ClassEncoder(classes).fit(y)
-        self.classes_ = self.encoder_.classes
-        self.target_format_ = None  # decided once the model's output width is known
-
-    def _encode_targets(self, y: Any) -> np.ndarray:
-        return self.encoder_.encode(y, self.target_format_)
-
-    def _injected(self) -> dict[str, Any]:
-        return {**super()._injected(), "num_classes": len(self.classes_)}
-
-    @staticmethod
-    def _default_loss(units: int) -> str:
-        return "binary_crossentropy" if units == 1 else "categorical_crossentropy"
-
-    def _check_model_output(self, model: Any) -> None:
-        self.target_format_ = data.classification_target_format(
-            self._output_units(model), len(self.classes_), self.compile_loss
-        )
-
-    def _target_indices(self, y: np.ndarray) -> np.ndarray:
-        """Class index per sample of an encoded target."""
-        if self.target_format_ == "onehot":
-            return y.argmax(axis=1)
-        return y.reshape(-1).astype(int)
-
-    def _class_sample_weight(self, class_weight: Any, y: np.ndarray,
-                             sample_weight: np.ndarray | None) -> np.ndarray:
-        index = self._target_indices(y)
-        per_class = np.ones(len(self.classes_), dtype="float32")
-        if isinstance(class_weight, str) and class_weight == "balanced":
-            present = np.unique(index)
-            per_class[present] = compute_class_weight("balanced", classes=present, y=index)
-        elif isinstance(class_weight, Mapping):
-            labels = list(class_weight)
-            positions = self.encoder_.indices(labels, what="fit_class_weight")
-            per_class[positions] = [float(class_weight[label]) for label in labels]
-        else:
-            raise ValueError(
-                "fit_class_weight must be 'balanced' or a dict {label: weight} keyed by the "
-                f"labels of y (classes not listed get weight 1), got {class_weight!r}."
-            )
-        weights = per_class[index]
-        return weights if sample_weight is None else weights * sample_weight
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, one column per entry of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            Inputs, in the same form as during fit.
-
-        Returns
-        -------
-        ndarray of shape (n, n_classes)
-        """
-        return data.class_probabilities(self._predict_raw(X), self.target_format_)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels, in the type of the labels given to fit.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            Inputs, in the same form as during fit.
-
-        Returns
-        -------
-        ndarray of shape (n,)
-        """
-        proba = self.predict_proba(X)
-        return self.encoder_.decode(np.argmax(proba, axis=1))
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy on ``(X, y)``; labels not seen in fit are an error, not a miss.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            Inputs, in the same form as during fit.
-        y : array-like
-            True labels.
-        sample_weight : array-like of shape (n,), optional
-            Per-sample weights.
-
-        Returns
-        -------
-        float
-        """
-        proba = self.predict_proba(X)
-        truth = self.encoder_.indices(self.encoder_.labels(y))
-        return float(accuracy_score(truth, np.argmax(proba, axis=1), sample_weight=sample_weight))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = True
-        return tags
-
-
-class KerasRegressor(RegressorMixin, KerasEstimator):
-    """Base class of generated regressors (see :func:`create_keras_sequential_spec`)."""
-
-    _default_metrics = ["mean_absolute_error"]
-
-    def _learn_targets(self, y: Any) -> None:
-        self.target_names_ = data.target_column_names(y)
-        y = data.regression_targets(y)
-        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        self.y_ndim_ = y.ndim
-
-    def _encode_targets(self, y: Any) -> np.ndarray:
-        return data.check_target_width(data.regression_targets(y), self.n_outputs_)
-
-    def _injected(self) -> dict[str, Any]:
-        return {**super()._injected(), "num_outputs": self.n_outputs_}
-
-    @staticmethod
-    def _default_loss(units: int) -> str:
-        return "mean_squared_error"
-
-    def _check_model_output(self, model: Any) -> None:
-        units = int(model.outputs[0].shape[-1])
-        if units != self.n_outputs_:
-            raise BuildError(
-                f"The model's output has {units} unit(s) but y has {self.n_outputs_} "
-                "column(s). Give the output block a `num_outputs` argument and use it as "
-                "the number of units."
-            )
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted values, shaped like the y given to fit.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            Inputs, in the same form as during fit.
-
-        Returns
-        -------
-        ndarray of shape (n,) or (n, n_outputs)
-        """
-        # float64 like scikit-learn's regressors: residual arithmetic on float32
-        # predictions loses digits (MAPIE's conformity-score consistency check fails).
-        raw = self._predict_raw(X).astype(np.float64)
-        return raw.reshape(-1) if self.y_ndim_ == 1 else raw.reshape(len(raw), -1)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags

@@ -1,4 +1,4 @@
-"""Reusing compiled Keras models across fits of the same configuration.
+"""The pool of compiled Keras models, reused across fits of the same configuration.
 
 Building a model is cheap; compiling its training step is not. On JAX, XLA
 takes about a second per new model on a small CPU (once per distinct batch
@@ -18,7 +18,7 @@ new one:
   or compiled again.
 
 The result is the same model, to the bit, as a fresh build with the same seed
-(``tests/test_reuse.py`` checks it).
+(the runtime tests check it).
 
 A model is only ever reused when nothing outside kerasnip can see it. Each
 registered model carries the reference count it has when only its owning
@@ -31,18 +31,12 @@ up; two live estimators never share a model.
 
 Settings (environment variables, read at each fit): ``KERASNIP_REUSE=0``
 turns reuse off; ``KERASNIP_REUSE_POOL=N`` sets how many idle models the
-pool keeps (default 4; 0 keeps none); ``KERASNIP_GC_MB`` how much resident
-memory may grow before a full garbage collection frees dead models (default
-32 MiB; Keras's ``clear_session`` collects before every new model).
+pool keeps (default 4; 0 keeps none).
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import functools
-import gc
-import os
 import sys
 import threading
 import weakref
@@ -53,7 +47,10 @@ from typing import Any
 
 import numpy as np
 
-from kerasnip import config
+from kerasnip import config, registry
+from kerasnip._compat import all_layers, reset_initial_epoch
+from kerasnip.runtime.memory import collect_garbage
+from kerasnip.runtime.seeding import seeded
 
 # Reference count of a model read through ``namespace[name]``: the namespace's
 # own reference and getrefcount's argument come on top of the others.
@@ -142,8 +139,6 @@ def configuration_key(estimator: Any) -> tuple:
         values need not be hashable.
     """
     import keras
-
-    from kerasnip import registry
 
     routed = estimator.routed_params()
     return _snapshot((
@@ -325,8 +320,8 @@ def adopt(estimator: Any) -> None:
     entry = _Entry(
         model=model,
         key=configuration_key(estimator),
-        internal=None,  # counted at the first fit (see _tracked)
-        trainable=[layer.trainable for layer in model._flatten_layers()],
+        internal=None,  # counted at the first fit (see tracked)
+        trainable=[layer.trainable for layer in all_layers(model)],
         optimizer_values=_values(optimizer.variables),
         initial_seed=estimator.seed_,
         initial_values=_values(model.variables),
@@ -338,7 +333,7 @@ def adopt(estimator: Any) -> None:
 
 
 @contextlib.contextmanager
-def _tracked(estimator: Any, callbacks: list[Any] = ()) -> Iterator[None]:
+def tracked(estimator: Any, callbacks: list[Any] = ()) -> Iterator[None]:
     """Count the references Keras adds to ``estimator.model_`` during a call as its own.
 
     Keras keeps references to the model in the functions it compiles, and
@@ -368,278 +363,6 @@ def _tracked(estimator: Any, callbacks: list[Any] = ()) -> Iterator[None]:
         entry.internal += after - before
 
 
-@functools.cache
-def _reseed_class() -> type:
-    import keras
-
-    class Reseed(keras.callbacks.Callback):
-        """Reseed every generator when training starts, after Keras's set-up.
-
-        On a model's first fit Keras draws one batch to build its metrics
-        (consuming a shuffle permutation); a reused model skips that. Seeding
-        again here makes both start the epochs from the same random state.
-        """
-
-        def __init__(self, seed: int):
-            super().__init__()
-            self.seed = seed
-
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            keras.utils.set_random_seed(self.seed)
-
-    return Reseed
-
-
-def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
-    """``estimator.model_.fit`` run so a reused model trains exactly like a fresh one.
-
-    Parameters
-    ----------
-    estimator : KerasEstimator
-        The estimator whose ``model_`` (fresh or re-initialised) is trained.
-    X, y : arrays
-        Prepared training data.
-    seed : int or None
-        This run's seed; the generators are seeded with it again once Keras has
-        set up training.
-    **kwargs : dict
-        Further arguments of ``keras.Model.fit`` (``callbacks`` are fresh copies).
-
-    Returns
-    -------
-    keras.callbacks.History
-    """
-    callbacks = list(kwargs.pop("callbacks", None) or ())
-    if seed is not None:
-        callbacks.insert(0, _reseed_class()(seed))
-    if _pads_training(estimator.model_, kwargs):
-        X, y, kwargs["sample_weight"] = _whole_batch_data(
-            X, y, kwargs.get("sample_weight"), kwargs.get("batch_size") or 32, seed)
-    with _tracked(estimator, callbacks):
-        return estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
-
-
-_whole_batches: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "kerasnip_whole_batches", default=False)
-
-
-@contextlib.contextmanager
-def whole_batches() -> Iterator[None]:
-    """Within the block, fits train on whole batches only, as in :func:`kerasnip.tune_grid`.
-
-    Keras trains the rows left over after the last whole batch as a smaller
-    batch, and on a tracing backend every distinct remainder compiles the
-    training step again: the folds of a search (66 and 67 rows in batches of
-    32) cost three compilations per configuration instead of one. Here the
-    training set is instead padded to a whole number of batches with copies of
-    randomly chosen rows that carry a sample weight of 0, and every real row's
-    weight is scaled by ``padded / n``. With Keras's default loss reduction
-    (the weighted sum over a batch divided by the batch size) every real row
-    then counts the same in every step, where a plain fit gives the
-    remainder's few rows a whole step of their own, and an epoch's loss is
-    still the real rows' mean loss.
-
-    What sample weights do not reach still sees the copies: training metrics
-    in ``history_`` (Keras's ``metrics`` are unweighted), activity
-    regularizers and ``add_loss`` terms; held-out scores are not affected.
-    Fits are left as Keras runs them where padding would change more than
-    that: models with batch normalization (the copies would enter the batch
-    statistics) or activity regularizers, losses with another reduction
-    (``"sum"`` would scale the gradients by ``padded / n``), fits with
-    ``fit_validation_split`` (Keras would hold out copies) or
-    ``fit_steps_per_epoch``, and models Keras does not compile (torch, or
-    ``run_eagerly``).
-
-    The setting holds for the current thread (and asyncio task) only: joblib
-    workers started inside the block do not see it.
-
-    Yields
-    ------
-    None
-
-    Examples
-    --------
-    >>> with kerasnip.whole_batches():                           # doctest: +SKIP
-    ...     GridSearchCV(spec, param_grid, cv=3, n_jobs=1).fit(X, y)
-    """
-    token = _whole_batches.set(True)
-    try:
-        yield
-    finally:
-        _whole_batches.reset(token)
-
-
-def _traced(model: Any) -> bool:
-    """Whether Keras compiles ``model``'s steps once per input shape."""
-    import keras
-
-    if model.run_eagerly:
-        return False
-    # TensorFlow traces a tf.function even without XLA; JAX and torch only jit
-    # with jit_compile, which "auto" resolves to True on JAX and False on torch.
-    return keras.backend.backend() == "tensorflow" or model.jit_compile is True
-
-
-# Reductions that divide the weighted sum by the batch size (or the weights):
-# under them, zero-weight copies and reweighted rows leave each row's share unchanged.
-_PADDABLE_REDUCTIONS = {"sum_over_batch_size", "mean", "mean_with_sample_weight"}
-
-
-def _pads_training(model: Any, fit_kwargs: dict[str, Any]) -> bool:
-    if not (_whole_batches.get() and _traced(model)):
-        return False
-    if fit_kwargs.get("validation_split") or fit_kwargs.get("steps_per_epoch") is not None:
-        return False
-    return _padding_preserves_training(model)
-
-
-def _padding_preserves_training(model: Any) -> bool:
-    """Whether only sample-weighted terms see the rows of a batch (see :func:`whole_batches`)."""
-    import keras
-
-    for layer in model._flatten_layers(include_self=False):
-        if (isinstance(layer, keras.layers.BatchNormalization)
-                or getattr(layer, "activity_regularizer", None) is not None):
-            return False
-    losses = keras.tree.flatten(model.loss)
-    # Names and plain functions get Keras's default reduction.
-    return all(getattr(loss, "reduction", "sum_over_batch_size") in _PADDABLE_REDUCTIONS
-               for loss in losses)
-
-
-def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_size: int,
-                      seed: int | None) -> tuple[Any, Any, np.ndarray]:
-    """``X``, ``y`` and sample weights padded to a whole number of batches.
-
-    The weights are always returned (ones when none were given), so that a
-    fold that needs no padding traces the same training step as one that does.
-    """
-    n = _row_count(X)
-    weight = (np.ones(n, np.float32) if sample_weight is None
-              else np.asarray(sample_weight, np.float32))
-    pad = -n % batch_size
-    if not pad:
-        return X, y, weight
-    rows = np.r_[:n, np.random.default_rng(seed).choice(n, pad, replace=pad > n)]
-    weight = np.concatenate([weight * np.float32((n + pad) / n), np.zeros(pad, np.float32)])
-    return _take_rows(X, rows), _take_rows(y, rows), weight
-
-
-def _row_count(X: Any) -> int:
-    import keras
-
-    return len(keras.tree.flatten(X)[0])
-
-
-def _take_rows(structure: Any, rows: Any) -> Any:
-    """The given rows (an index array or a slice) of every array in ``structure``."""
-    import keras
-
-    return keras.tree.map_structure(lambda a: a[rows], structure)
-
-
-def predict(estimator: Any, X: Any, batch_size: int) -> Any:
-    """``estimator.model_.predict`` with one batch shape, so it compiles once.
-
-    Keras predicts the last partial batch with its own shape, which on JAX (and
-    TensorFlow, or any backend with ``jit_compile``) is one more compilation
-    per distinct remainder: each fold of a search has its own. There, the
-    remainder is padded to a full batch by repeating its last row, and the
-    padding is cut from the output; inference treats rows independently, so
-    the real rows' predictions do not change. Eager backends (torch) predict
-    as Keras does, since an extra call would only cost time.
-
-    Parameters
-    ----------
-    estimator : KerasEstimator
-        A fitted estimator.
-    X : array or dict/list of arrays
-        Prepared inputs (a structure for multi-input models).
-    batch_size : int
-        Rows per batch.
-
-    Returns
-    -------
-    ndarray or structure of ndarrays
-        The model's outputs for the rows of ``X``.
-    """
-    import keras
-
-    n = _row_count(X)
-    full = n - n % batch_size if _traced(estimator.model_) else n
-    parts = []
-    with _tracked(estimator):
-        if full:
-            head = X if full == n else _take_rows(X, slice(full))
-            parts.append(estimator.model_.predict(head, batch_size=batch_size, verbose=0))
-        if n > full:
-            # The tail, then its last row again up to a whole batch.
-            tail = _take_rows(X, np.r_[full:n, np.full(full + batch_size - n, n - 1)])
-            # Not predict_on_batch: it traces the step with other argument structures,
-            # which on JAX is one more compilation.
-            out = estimator.model_.predict(tail, batch_size=batch_size, verbose=0)
-            parts.append(_take_rows(out, slice(n - full)))
-    if len(parts) == 1:
-        return parts[0]
-    return keras.tree.map_structure(lambda *a: np.concatenate(a), *parts)
-
-
-# Resident memory after the last full collection kerasnip ran, and the multiple
-# of KERASNIP_GC_MB it may grow by before the next one.
-_collection = {"rss": -float("inf"), "backoff": 1}
-# A collection that finds fewer unreachable objects than this (a small Keras
-# model alone is thousands) freed no model: the memory grew for other reasons.
-_WORTHWHILE = 1000
-
-
-def _rss_mb() -> float | None:
-    """Resident memory in MiB: current on Linux, the peak elsewhere, ``None`` if unknown."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError, AttributeError):
-        pass
-    try:
-        import resource
-    except ImportError:
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
-def collect_garbage() -> None:
-    """A full garbage collection, when memory has grown enough since the last one.
-
-    Enough is ``KERASNIP_GC_MB``, doubled after each collection that found
-    next to no garbage (up to 64 times): memory that grows because of the
-    user's data, not dead models, does not make every fit pay for a
-    collection.
-    """
-    growth = _collection["backoff"] * config.garbage_collection_mb()
-    rss = _rss_mb()
-    if rss is None or rss - _collection["rss"] >= growth:
-        found = gc.collect()
-        _collection["backoff"] = 1 if found >= _WORTHWHILE else min(2 * _collection["backoff"], 64)
-        _collection["rss"] = _rss_mb() or 0.0
-
-
-def clear_session() -> None:
-    """Keras's ``clear_session`` without a full garbage collection at every call.
-
-    ``keras.backend.clear_session()`` ends with ``gc.collect()``, which takes
-    a few tenths of a second once Keras and JAX are loaded: more than a whole
-    small fit. Old models are reference cycles that only a full collection
-    frees, so one runs here once resident memory has grown by
-    ``KERASNIP_GC_MB`` (32 MiB) since the last (see :func:`collect_garbage`):
-    that bounds the memory dead models hold, at the cost of one collection per
-    several new models.
-    """
-    import keras
-
-    keras.backend.clear_session(free_memory=False)
-    collect_garbage()
-
-
 # --------------------------------------------------------------------------- resetting
 
 
@@ -654,10 +377,8 @@ def _layout(model: Any) -> list[tuple[tuple[int, ...], str]]:
 
 def _reset(entry: _Entry, estimator: Any) -> bool:
     """Put the entry's model back in its just-compiled state for ``estimator.seed_``."""
-    from kerasnip.estimator import seeded
-
     model, seed = entry.model, estimator.seed_
-    if [layer.trainable for layer in model._flatten_layers()] != entry.trainable:
+    if [layer.trainable for layer in all_layers(model)] != entry.trainable:
         return False  # a callback froze or unfroze layers: the compiled step is stale
     values = entry.initial_values if seed is not None and seed == entry.initial_seed else None
     if values is None:
@@ -676,7 +397,7 @@ def _reset(entry: _Entry, estimator: Any) -> bool:
     model.reset_metrics()
     model.stop_training = False
     # Set by BackupAndRestore; a fresh model starts at epoch 0.
-    model._initial_epoch = None
+    reset_initial_epoch(model)
     return True
 
 

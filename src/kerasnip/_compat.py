@@ -1,0 +1,96 @@
+"""Every use of a private Keras or scikit-learn name, in one place.
+
+Each function wraps one private access and says which public API would replace
+it and from which version it exists (none, so far, for most). When a release
+moves or renames one of these, this module is the only one to change.
+Keras is imported inside the functions: importing kerasnip must not choose or
+start a backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _check_sample_weight, _num_samples
+
+# --------------------------------------------------------------------------- scikit-learn
+
+#: Rows of an array, DataFrame or list by position. Private since scikit-learn 0.24;
+#: no public equivalent as of 1.9 (``sklearn.utils.safe_indexing`` was removed in 0.24).
+safe_indexing = _safe_indexing
+
+#: Number of samples of any array-like. Private; no public equivalent as of 1.9.
+num_samples = _num_samples
+
+#: Validated per-sample weights (ones when None). Private; no public equivalent as of 1.9
+#: (``sklearn.utils.validation.check_sample_weight`` has been proposed, not released).
+check_sample_weight = _check_sample_weight
+
+
+# --------------------------------------------------------------------------- Keras
+
+
+def swap_keras_python_random(replacement: Any) -> Any:
+    """Set the ``random`` module Keras draws default seeds from; return the previous one.
+
+    ``keras.src.random.seed_generator.python_random``: no public API as of Keras 3.15
+    (``keras.utils.set_random_seed`` only reseeds the global streams).
+    """
+    from keras.src.random import seed_generator
+
+    previous = getattr(seed_generator, "python_random", None)
+    if previous is not None and replacement is not None:
+        seed_generator.python_random = replacement
+    return previous
+
+
+def keras_objects(kind: str) -> dict[str, Any]:
+    """Keras's table of built-in optimizers, losses or metrics by name.
+
+    ``keras.src.<kind>.ALL_OBJECTS_DICT``: no public listing as of Keras 3.15
+    (``keras.optimizers.get`` resolves one name but cannot list them).
+
+    Parameters
+    ----------
+    kind : {"optimizers", "losses", "metrics"}
+        Which table.
+
+    Returns
+    -------
+    dict of str to object
+    """
+    import importlib
+
+    return importlib.import_module(f"keras.src.{kind}").ALL_OBJECTS_DICT
+
+
+def all_layers(model: Any, include_self: bool = True) -> list[Any]:
+    """Every layer of ``model``, nested models' layers included.
+
+    ``Layer._flatten_layers``: no public recursive listing as of Keras 3.15
+    (``Model.layers`` holds only the top level).
+    """
+    return list(model._flatten_layers(include_self=include_self))
+
+
+def reset_initial_epoch(model: Any) -> None:
+    """Forget the epoch ``BackupAndRestore`` set to resume from.
+
+    ``Model._initial_epoch``: no public API as of Keras 3.15.
+    """
+    model._initial_epoch = None
+
+
+def producing_operation(tensor: Any) -> tuple[Any, Any]:
+    """The operation that produced a symbolic ``tensor``, and the node of that call.
+
+    ``KerasTensor._keras_history`` and ``Operation._inbound_nodes``: no public API as
+    of Keras 3.15 (``keras.Function`` walks the graph with them too). Returns
+    ``(None, None)`` for a tensor with no history.
+    """
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return None, None
+    operation = history.operation
+    return operation, operation._inbound_nodes[history.node_index]

@@ -1,0 +1,1 @@
+"""The scikit-learn estimators: the base template, single-output and functional ones."""

@@ -1,0 +1,336 @@
+"""Predictions as tables: every ``.pred*`` column name kerasnip writes is made here.
+
+Names follow the R package (parsnip): ``.pred_class``, ``.pred_{class}``,
+``.pred``, ``.pred_lower`` / ``.pred_upper``; a multi-output model puts the
+output block's name in each column (``.pred_class_{out}``, ``.pred_{out}_{class}``,
+``.pred_{out}``), and a ``k``-column target names its columns after a DataFrame
+y's columns, else ``1..k``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import is_classifier
+from sklearn.utils.validation import check_is_fitted
+
+from kerasnip import intervals
+from kerasnip._utils import did_you_mean
+from kerasnip.encoding.targets import HEAD_KINDS
+
+PREDICT_TYPES = {
+    "classification": ("class", "prob", "conf_int", "pred_int"),
+    "regression": ("numeric", "conf_int", "pred_int"),
+}
+INTERVAL_TYPES = intervals.INTERVAL_TYPES
+
+
+def column_suffixes(names: list[str] | None, k: int) -> list[str]:
+    """Suffixes naming the k columns of a vector output: y's column names, else 1..k.
+
+    Parameters
+    ----------
+    names : list of str or None
+        The column names of a DataFrame y (``target_names_``).
+    k : int
+        The output's number of columns.
+
+    Returns
+    -------
+    list of str
+        ``names`` when there are ``k`` of them, else ``"1"`` ... ``"k"`` (as R
+        numbers columns).
+    """
+    return list(names) if names is not None and len(names) == k else [
+        str(j) for j in range(1, k + 1)
+    ]
+
+
+def is_multi_output(estimator: Any) -> bool:
+    """Whether ``estimator`` is a fitted multi-output kerasnip model.
+
+    Parameters
+    ----------
+    estimator : object
+        Any estimator.
+
+    Returns
+    -------
+    bool
+    """
+    return isinstance(getattr(estimator, "heads_", None), dict)
+
+
+# --------------------------------------------------------------------------- predict_table
+
+
+def predict_table(est: Any, X: Any, type: str | None = None,
+                  level: float = 0.95, **kwargs: Any) -> pd.DataFrame:
+    """Predictions as a DataFrame with the R package's (parsnip's) column names.
+
+    Parameters
+    ----------
+    est : fitted kerasnip estimator
+        A fitted estimator.
+    X : array-like, DataFrame or dict
+        Inputs in any form ``fit`` accepts.
+    type : {"class", "prob", "numeric", "conf_int", "pred_int"}, default=None
+        ``"class"``: ``.pred_class`` (labels, in the type given to fit).
+        ``"prob"``: ``.pred_{class}`` per class, in the order of ``classes_``.
+        ``"numeric"``: ``.pred``; a regressor fitted on a ``k``-column y gives
+        ``.pred_{column}`` per column of a DataFrame y, else ``.pred_1`` ...
+        ``.pred_k`` (1-based, as R numbers columns).
+        ``"conf_int"`` / ``"pred_int"``: intervals from :func:`interval_table`
+        (``.pred_lower`` / ``.pred_upper``, see there). None gives ``"class"``
+        for classifiers and ``"numeric"`` for regressors. Multi-output models
+        name every column after its output block (``.pred_class_{out}``,
+        ``.pred_{out}_{class}``, ``.pred_{out}``) and by default give each head
+        its own type (see :func:`head_prediction_table`).
+    level : float, default=0.95
+        Coverage of the intervals (interval types only).
+    **kwargs : dict
+        Passed to :func:`interval_table` (``n_draws``, ``seed``, ``joint``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample; a DataFrame ``X`` keeps its index.
+
+    Examples
+    --------
+    >>> kerasnip.predict_table(est, X_test, type="prob").head()   # doctest: +SKIP
+    """
+    check_is_fitted(est, "model_")
+    if type in INTERVAL_TYPES:
+        _check_interval_options(kwargs)
+        return interval_table(est, X, type=type, level=level, **kwargs)
+    if kwargs:
+        raise TypeError(
+            f"predict_table(type={type!r}) takes no extra arguments; {sorted(kwargs)} apply to "
+            "the interval types 'conf_int' and 'pred_int' only."
+        )
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    if is_multi_output(est):
+        # Heads may mix classification and regression, so the head table picks
+        # (and checks) each head's type.
+        table = head_prediction_table(est, X, type=type)
+    else:
+        table = pd.DataFrame(_single_output_columns(est, X, _check_type(est, type)))
+    if index is not None:
+        table.index = index
+    return table
+
+
+def _check_interval_options(kwargs: Mapping[str, Any]) -> None:
+    # Python's own message would name interval_table, which the user never called.
+    options = [name for name, param in inspect.signature(interval_table).parameters.items()
+               if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("type", "level")]
+    for name in kwargs:
+        if name not in options:
+            raise TypeError(
+                f"predict_table got an unknown argument {name!r}.{did_you_mean(name, options)} "
+                f"The interval types take {options} besides type and level."
+            )
+
+
+def _check_type(est: Any, type: str | None) -> str:
+    mode = "classification" if is_classifier(est) else "regression"
+    if type is None:
+        return "class" if mode == "classification" else "numeric"
+    if type not in PREDICT_TYPES[mode]:
+        raise ValueError(
+            f"Unknown prediction type {type!r} for a {mode} model."
+            f"{did_you_mean(str(type), PREDICT_TYPES[mode])} Choose one of "
+            f"{list(PREDICT_TYPES[mode])}."
+        )
+    return type
+
+
+def _single_output_columns(est: Any, X: Any, type: str) -> dict[str, Any]:
+    if type == "class":
+        return {".pred_class": est.predict(X)}
+    if type == "prob":
+        names = [f".pred_{label}" for label in est.classes_]
+        if len(set(names)) != len(names):
+            raise ValueError(
+                f"Classes {list(est.classes_)} give duplicate column names {names}; use "
+                "est.predict_proba(X) (columns in the order of est.classes_) instead."
+            )
+        return dict(zip(names, est.predict_proba(X).T, strict=True))
+    values = est.predict(X)
+    if values.ndim == 1:
+        return {".pred": values}
+    suffixes = column_suffixes(getattr(est, "target_names_", None), values.shape[1])
+    return {f".pred_{s}": values[:, j] for j, s in enumerate(suffixes)}
+
+
+def head_prediction_table(estimator: Any, X: Any, type: str | None = None) -> pd.DataFrame:
+    """Predictions of a multi-output model with the R package's per-head column names.
+
+    Parameters
+    ----------
+    estimator : FunctionalEstimator
+        A fitted multi-output model.
+    X : dict or DataFrame
+        Inputs.
+    type : {None, "class", "prob", "numeric"}, default=None
+        ``"class"``: ``.pred_class_{out}`` per classification head; ``"prob"``:
+        ``.pred_{out}_{level}`` per class of each classification head;
+        ``"numeric"``: ``.pred_{out}`` per regression head (``.pred_{out}_{j}``,
+        ``j = 1..k``, for a ``k``-column head). None gives every head its natural
+        type (class for classification heads, numeric for regression heads).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample, heads in output-block order.
+    """
+    if not is_multi_output(estimator):
+        raise ValueError("head_prediction_table() needs a fitted multi-output model.")
+    kinds = {None: HEAD_KINDS, "class": ("classification",), "prob": ("classification",),
+             "numeric": ("regression",)}
+    if type not in kinds:
+        raise ValueError(
+            f"Unknown prediction type {type!r}.{did_you_mean(str(type), [k for k in kinds if k])}"
+            " For a multi-output model use 'class', 'prob', 'numeric' or None."
+        )
+    heads = {name: head for name, head in estimator.heads_.items() if head.kind in kinds[type]}
+    if not heads:
+        kind = kinds[type][0]
+        raise ValueError(
+            f"type={type!r} needs a {kind} output, and this model has none; its outputs are "
+            f"{ {name: head.kind for name, head in estimator.heads_.items()} }."
+        )
+    raw = estimator._predict_heads(X)
+    columns: dict[str, Any] = {}
+    for name, head in heads.items():
+        if type == "prob":
+            proba = head.probabilities(raw[name])
+            for j, level in enumerate(head.classes):
+                columns[f".pred_{name}_{level}"] = proba[:, j]
+        elif head.kind == "classification":
+            columns[f".pred_class_{name}"] = head.decode(raw[name])
+        elif head.ndim == 1:
+            columns[f".pred_{name}"] = head.decode(raw[name])
+        else:
+            values = head.decode(raw[name])
+            for j in range(values.shape[1]):
+                columns[f".pred_{name}_{j + 1}"] = values[:, j]
+    return pd.DataFrame(columns)
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
+                   n_draws: int = intervals.DEFAULT_DRAWS, seed: int | None = None,
+                   joint: bool = False) -> pd.DataFrame:
+    """Laplace intervals as a table with the R package's column names.
+
+    Regression gives ``.pred``, ``.pred_lower``, ``.pred_upper`` (a k-valued
+    output gives ``.pred_{j}``, ``.pred_lower_{j}``, ``.pred_upper_{j}`` with
+    ``j`` the column names of a DataFrame y, else ``1..k``); classification
+    gives ``.pred_lower_{class}`` and ``.pred_upper_{class}`` per class.
+    Multi-output models put the output's name after
+    ``.pred``/``.pred_lower``/``.pred_upper``.
+
+    Parameters
+    ----------
+    est : KerasRegressor or KerasClassifier
+        A fitted kerasnip estimator whose outputs come from Dense layers.
+    X : array-like or DataFrame
+        Inputs, in the same form as during fit.
+    type : {"conf_int", "pred_int"}
+        ``"conf_int"``: uncertainty of the mean (of the class probabilities for
+        classifiers); ``"pred_int"``: of a new observation (regression only; adds
+        the fitted noise).
+    level : float, default=0.95
+        Coverage probability of each interval.
+    n_draws : int, default=1000
+        Monte Carlo draws (classification, and ``joint=True``).
+    seed : int, default=None
+        Seed of the draws; by default the estimator's integer ``random_state``.
+    joint : bool, default=False
+        Regression only: simultaneous bands that hold for all of a row's
+        outputs at once with probability ``level`` (e.g. a whole multi-step
+        forecast), computed from joint draws; ``False`` gives per-output bands.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of ``X`` (keeping a DataFrame's index).
+    """
+    bounds, index = intervals.interval_bounds(est, X, type=type, level=level, n_draws=n_draws,
+                                              seed=seed, joint=joint)
+    columns: dict[str, np.ndarray] = {}
+    for output in bounds:
+        columns.update(_interval_columns(est, output))
+    return pd.DataFrame(columns, index=index)
+
+
+def _interval_columns(est: Any, bounds: intervals.Bounds) -> dict[str, np.ndarray]:
+    head = bounds.head
+    out = f"_{head.name}" if head.name is not None else ""
+    columns = {}
+    if head.task == "classification":
+        classes = est.classes_[head.name] if isinstance(est.classes_, dict) else est.classes_
+        for j, label in enumerate(classes):
+            columns[f".pred_lower{out}_{label}"] = bounds.lower[:, j]
+            columns[f".pred_upper{out}_{label}"] = bounds.upper[:, j]
+        return columns
+    for j, suffix in enumerate(_coordinates(est, head)):
+        columns[f".pred{out}{suffix}"] = bounds.mean[:, j]
+        columns[f".pred_lower{out}{suffix}"] = bounds.lower[:, j]
+        columns[f".pred_upper{out}{suffix}"] = bounds.upper[:, j]
+    return columns
+
+
+def _coordinates(est: Any, head: intervals.HeadPosterior) -> list[str]:
+    """Column suffixes of a regression head: none for a 1-D target, else y's column
+    names or ``_1 .. _k`` (as predict_table names a k-column target)."""
+    if head.target_ndim == 1:
+        return [""]
+    names = getattr(est, "target_names_", None) if head.name is None else None
+    return ["_" + s for s in column_suffixes(names, head.weights.shape[1])]
+
+
+# --------------------------------------------------------------------------- tuning
+
+
+def fold_predictions(estimator: Any, X: Any, rows: np.ndarray) -> pd.DataFrame:
+    """One fold's assessment-set predictions, as :meth:`TuneResults.collect_predictions`
+    keeps them.
+
+    Parameters
+    ----------
+    estimator : fitted kerasnip estimator
+        The fold's model.
+    X : array-like, DataFrame or dict
+        The fold's assessment rows.
+    rows : ndarray of int
+        Their positions in the data given to ``tune_grid``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``.row``, then the predictions.
+    """
+    frame = pd.DataFrame({".row": rows})
+    if is_classifier(estimator):
+        proba = np.asarray(estimator.predict_proba(X))
+        for j, label in enumerate(estimator.classes_):
+            frame[f".pred_{label}"] = proba[:, j]
+        frame[".pred_class"] = np.asarray(estimator.predict(X))
+        return frame
+    predicted = estimator.predict(X)
+    items = predicted.items() if isinstance(predicted, Mapping) else [("", predicted)]
+    for key, values in items:
+        values = np.asarray(values).reshape(len(rows), -1)
+        stem = f".pred_{key}" if key else ".pred"
+        for j in range(values.shape[1]):
+            frame[stem if values.shape[1] == 1 else f"{stem}_{j + 1}"] = values[:, j]
+    return frame

@@ -1,0 +1,1 @@
+"""Runtime: seeding, the pool of compiled models, memory, and the fit/predict runner."""

@@ -1,0 +1,91 @@
+"""A Keras model as ``.keras`` bytes and back, with kerasnip's registered objects.
+
+Used by pickling (``KerasEstimator.__getstate__``) and by the ``.kerasnip``
+file format alike.
+"""
+
+from __future__ import annotations
+
+import inspect
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kerasnip import registry
+
+
+def custom_objects() -> dict[str, Any]:
+    """Registered optimizers, losses and metrics, keyed as Keras configs name them.
+
+    A function or class is known to Keras by its ``__name__``, an instance
+    (e.g. a ``keras.losses.Loss`` object) by its class name, which must map to
+    the class.
+    """
+    objects: dict[str, Any] = {}
+    for table in registry.tables().values():
+        for name, obj in table.items():
+            objects[name] = obj
+            objects[keras_name(obj)] = keras_object(obj)
+    return objects
+
+
+def keras_object(obj: Any) -> Any:
+    """What Keras deserialises ``obj`` from: itself for functions and classes, else its class."""
+    return obj if inspect.isroutine(obj) or isinstance(obj, type) else type(obj)
+
+
+def keras_name(obj: Any) -> str:
+    """The name Keras's config records for ``obj``."""
+    return keras_object(obj).__name__
+
+
+def model_to_bytes(model: Any) -> bytes:
+    """Serialise a Keras model (architecture, weights, optimizer state) to ``.keras`` bytes.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model to serialise.
+
+    Returns
+    -------
+    bytes
+        The content of a ``.keras`` file.
+    """
+    with tempfile.TemporaryDirectory(prefix="kerasnip-") as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def model_from_bytes(payload: bytes, *, safe_mode: bool = False,
+                     objects: Mapping[str, Any] | None = None) -> Any:
+    """Load a Keras model from ``.keras`` bytes written by :func:`model_to_bytes`.
+
+    Pickles already execute arbitrary code on load, so ``safe_mode`` is off
+    by default here; :func:`load` keeps Keras's safe mode on.
+
+    Parameters
+    ----------
+    payload : bytes
+        The content of a ``.keras`` file.
+    safe_mode : bool, default=False
+        Keras's safe mode (refuses to deserialise Python code such as
+        ``Lambda`` layers).
+    objects : dict, optional
+        Custom objects by name; defaults to :func:`custom_objects`.
+
+    Returns
+    -------
+    keras.Model
+    """
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="kerasnip-") as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(payload)
+        return keras.saving.load_model(
+            path, custom_objects=custom_objects() if objects is None else dict(objects),
+            safe_mode=safe_mode,
+        )
