@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("KERASNIP_JAX_CACHE", str(Path(__file__).parent.parent / ".jax_cache"))
@@ -34,6 +35,23 @@ def clf_spec():
 @pytest.fixture(scope="session")
 def reg_spec():
     return kerasnip.create_keras_sequential_spec("test_reg", REGRESSOR_BLOCKS, "regression")
+
+
+@pytest.fixture(scope="module")
+def clf(clf_spec, digits):
+    """A fitted classifier with string labels and a validation split, its X and labels."""
+    X, y = digits
+    labels = np.array(["zero", "one", "two", "three"])[y]
+    est = clf_spec(fit_epochs=3, random_state=0, hidden_units=8, fit_validation_split=0.25,
+                   compile_metrics=["accuracy", "mse"])
+    return est.fit(X, labels), X, labels
+
+
+@pytest.fixture(scope="module")
+def reg(reg_spec, regression_data):
+    """A fitted regressor, its X and y."""
+    X, y = regression_data
+    return reg_spec(fit_epochs=2, random_state=0).fit(X, y), X, y
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import kerasnip
 from kerasnip.saving import names
 from tests.helpers import run_script
 
-LEGACY = Path(__file__).parent / "data" / "legacy"
+LEGACY = Path(__file__).resolve().parents[1] / "data" / "legacy"
 NAMES = ("classifier", "regressor", "two_heads")
 
 

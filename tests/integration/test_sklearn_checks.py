@@ -22,7 +22,7 @@ EXPECTED_FAILURES = {
     # row changes the number of batches per epoch, the batch composition and the
     # shuffling, so a weight of 2 is not the same fit as a duplicated row (the
     # check asks for equality to 1e-7). Weights do scale each sample's loss,
-    # which tests/test_estimator.py checks exactly.
+    # which tests/estimators/test_sequential.py checks exactly.
     "check_sample_weight_equivalence_on_dense_data": (
         "stochastic minibatch training: a sample weight of k is not k copies of the row"
     ),
