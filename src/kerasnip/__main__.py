@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Parameters
     ----------
-    argv : sequence of str, optional
+    argv : sequence of str, default=None
         Arguments without the program name (``sys.argv[1:]`` when omitted).
 
     Returns

@@ -90,7 +90,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
 
     Parameters
     ----------
-    path : str or path-like, optional
+    path : str or path-like, default=None
         A folder holding the four IDX files (``train-images-idx3-ubyte.gz``,
         ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz``,
         ``t10k-labels-idx1-ubyte.gz``; the ``train-images.idx3-ubyte.gz``

@@ -82,7 +82,7 @@ def create_keras_sequential_spec(
         each later block is applied ``num_{block}`` times.
     mode : {"classification", "regression"}
         Which scikit-learn estimator type to generate.
-    description : str, optional
+    description : str, default=None
         A line for the generated docstring.
 
     Returns
@@ -125,7 +125,7 @@ def create_keras_functional_spec(
         named ``output`` (or the blocks named after y's columns) end the graph.
     mode : {"classification", "regression"}
         Which scikit-learn estimator type to generate.
-    description : str, optional
+    description : str, default=None
         A line for the generated docstring.
 
     Returns

@@ -75,9 +75,9 @@ def keras_evaluate(est: Any, X: Any, y: Any, *, sample_weight: Any = None,
     y : array-like, DataFrame or dict
         Targets in any form ``fit`` accepts (labels as given to fit, not
         one-hot rows).
-    sample_weight : array-like of shape (n,), optional
+    sample_weight : array-like of shape (n,), default=None
         Per-sample weights.
-    batch_size : int, optional
+    batch_size : int, default=None
         Defaults to the estimator's ``fit_batch_size`` (else 32).
 
     Returns

@@ -382,9 +382,9 @@ def fit_laplace(est: Any, X: Any = None, y: Any = None,
     ----------
     est : KerasRegressor or KerasClassifier
         A fitted kerasnip estimator whose outputs come from Dense layers.
-    X, y : array-like, optional
+    X, y : array-like, default=None
         Training data, in the same forms ``fit`` accepts.
-    sample_weight : array-like of shape (n,), optional
+    sample_weight : array-like of shape (n,), default=None
         Per-row weights (with ``X`` and ``y``).
 
     Returns
@@ -591,7 +591,7 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
         (``"pred_int"``). Classifiers give class-probability draws for ``"conf_int"``.
     n_draws : int, default=1000
         Number of draws.
-    seed : int, optional
+    seed : int, default=None
         Seed of the draws; by default the estimator's integer ``random_state``.
 
     Returns

@@ -8,7 +8,7 @@ class tune:
 
     Parameters
     ----------
-    id : str, optional
+    id : str, default=""
         A name for the parameter in grids and results (defaults to the
         parameter's own name).
 

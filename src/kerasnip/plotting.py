@@ -30,7 +30,7 @@ def plot_history(est: Any, path: str | os.PathLike[str] | None = None) -> Figure
     ----------
     est : fitted kerasnip estimator
         Anything with a ``history_`` DataFrame holding an ``epoch`` column.
-    path : str or path-like, optional
+    path : str or path-like, default=None
         Where to save the figure; the format follows the extension (``.png``,
         ``.svg``, ``.pdf``).
 

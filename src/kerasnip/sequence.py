@@ -97,7 +97,7 @@ class SequenceWindows(TransformerMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n, features)
             Time-ordered rows.
-        y : array-like, optional
+        y : array-like, default=None
             Not used. A ``y`` with one entry per row of ``X`` while rows are
             dropped gets a warning: trim it with :meth:`align_target`.
 
@@ -307,7 +307,7 @@ class LeadTargets(_ColumnStep):
 
     Parameters
     ----------
-    columns : str, int or list, optional
+    columns : str, int or list, default=None
         The columns to lead (names, or positions for arrays); all by default.
     leads : int or sequence of int, default=1
         Steps ahead, e.g. ``(1, 2, 3)`` for a three-step forecast.
@@ -404,7 +404,7 @@ class CollapseColumns(_ColumnStep):
 
     Parameters
     ----------
-    columns : str, int or list, optional
+    columns : str, int or list, default=None
         The columns to collapse (names, or positions for arrays); all by default.
     name : str, default="x"
         The new column's name (e.g. the input block it feeds).

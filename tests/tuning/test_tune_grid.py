@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -194,6 +195,34 @@ def test_a_failing_configuration_is_recorded_and_the_run_goes_on(clf_spec, digit
     assert errors["compile_optimizer"].tolist() == ["adamm", "adamm"]
     assert errors["error"].str.contains("ValueError: Unknown optimizer 'adamm'").all()
     assert res.select_best()["compile_optimizer"] == "adam"
+
+
+def test_metrics_share_one_predict_per_fold_and_fail_alone(clf_spec, digits, monkeypatch):
+    X, y = digits
+    spec = clf_spec(hidden_units=tune(), **FAST)
+    predicted_rows = []
+    predict = type(spec).predict
+
+    @functools.wraps(predict)
+    def counting_predict(self, X):
+        predicted_rows.append(len(X))
+        return predict(self, X)
+
+    def failing_metric(estimator, X, y):
+        raise ValueError("this metric cannot score")
+
+    monkeypatch.setattr(type(spec), "predict", counting_predict)
+    metrics = {"acc": "accuracy", "balanced": "balanced_accuracy", "f1": "f1_macro",
+               "broken": failing_metric}
+    with pytest.warns(FitFailedWarning):
+        res = kerasnip.tune_grid(spec, X, y, resamples=2, metrics=metrics,
+                                 grid=pd.DataFrame({"hidden_units": [4]}))
+    assert len(predicted_rows) == 2  # three label metrics, one predict per fold
+    summary = res.collect_metrics().set_index(".metric")
+    assert summary.loc[["acc", "balanced", "f1"], "n"].tolist() == [2, 2, 2]
+    assert np.isnan(summary.loc["broken", "mean"])
+    assert res.collect_errors()["error"].tolist() == [
+        "broken: ValueError: this metric cannot score"] * 2
 
 
 def test_training_settings_tune_alongside_architecture(clf_spec, digits):

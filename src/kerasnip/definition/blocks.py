@@ -75,16 +75,24 @@ def check_block_name(name: object) -> str:
 
 
 def block_signature(name: str, function: object) -> inspect.Signature:
-    """The signature of a block, with a clear error for non-callables."""
+    """The signature of a block (string annotations evaluated), with a clear error for
+    non-callables."""
     if not callable(function):
         raise BlockError(
             f"Block {name!r} must be a function (or other callable), got "
             f"{type(function).__name__}: {function!r}."
         )
     try:
-        return inspect.signature(function)
+        signature = inspect.signature(function)
     except (TypeError, ValueError) as exc:
         raise BlockError(f"Cannot read the signature of block {name!r}: {exc}") from exc
+    try:
+        # ``from __future__ import annotations`` leaves annotations as source text;
+        # evaluated where the block was defined, a range such as ``kerasnip.Int(8, 32)``
+        # becomes the object tuning reads.
+        return inspect.signature(function, eval_str=True)
+    except Exception:  # an annotation that does not evaluate here: keep it as text
+        return signature
 
 
 def split_parameters(

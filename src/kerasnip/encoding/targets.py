@@ -83,7 +83,7 @@ class ClassEncoder:
 
     Parameters
     ----------
-    classes : array-like, optional
+    classes : array-like, default=None
         Known classes (as given to ``partial_fit(classes=...)``).
     """
 

@@ -186,7 +186,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             numeric columns, or a DataFrame with one array-valued column.
         y : array-like
             Labels (classification) or numeric targets (regression).
-        sample_weight : array-like of shape (n,), optional
+        sample_weight : array-like of shape (n,), default=None
             Per-sample weights passed to ``keras.Model.fit``.
 
         Returns
@@ -212,7 +212,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             Training inputs.
         y : array-like
             Targets.
-        sample_weight : array-like of shape (n,), optional
+        sample_weight : array-like of shape (n,), default=None
             Per-sample weights.
         **kwargs : dict
             ``classes=`` for classifiers (all labels, needed on the first call
@@ -321,7 +321,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             Prepared training data.
         sample_weight : array or None
             Per-sample weights.
-        epochs : int, optional
+        epochs : int, default=None
             Overrides ``fit_epochs`` (``partial_fit`` trains one epoch).
 
         Returns

@@ -233,7 +233,7 @@ class FunctionalEstimator:
             Inputs.
         y : array-like, dict or DataFrame
             True targets (one entry per output block for a multi-output model).
-        sample_weight : array-like of shape (n,), optional
+        sample_weight : array-like of shape (n,), default=None
             Per-sample weights.
 
         Returns

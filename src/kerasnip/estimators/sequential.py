@@ -103,7 +103,7 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
             Inputs, in the same form as during fit.
         y : array-like
             True labels.
-        sample_weight : array-like of shape (n,), optional
+        sample_weight : array-like of shape (n,), default=None
             Per-sample weights.
 
         Returns

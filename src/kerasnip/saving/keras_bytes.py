@@ -73,7 +73,7 @@ def model_from_bytes(payload: bytes, *, safe_mode: bool = False,
     safe_mode : bool, default=False
         Keras's safe mode (refuses to deserialise Python code such as
         ``Lambda`` layers).
-    objects : dict, optional
+    objects : dict, default=None
         Custom objects by name; defaults to :func:`custom_objects`.
 
     Returns

@@ -94,7 +94,7 @@ class SavedBlock:
         The block's name in the spec.
     import_path : str or None
         ``"module:qualname"`` recorded when the estimator was saved.
-    mapping : dict, optional
+    mapping : dict, default=None
         The :func:`kerasnip.inp_spec` renaming the block was wrapped in.
     """
 

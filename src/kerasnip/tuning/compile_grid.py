@@ -95,7 +95,7 @@ def inform_errors(compiled: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     ----------
     compiled : pandas.DataFrame
         The result of :func:`compile_keras_grid`.
-    n : int, default 10
+    n : int, default=10
         Print at most this many rows (all are returned).
 
     Returns

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial.distance import pdist
 
 from kerasnip._utils import did_you_mean, python_scalar
 from kerasnip.tuning.params import ParameterSet, _levels_by_id
@@ -24,7 +25,7 @@ def grid_regular(params: ParameterSet, levels: int | dict[str, int] = 3) -> pd.D
     ----------
     params : ParameterSet
         From :func:`kerasnip.extract_parameter_set` (and ``.update``).
-    levels : int or dict of str to int, default 3
+    levels : int or dict of str to int, default=3
         Values per numeric parameter (evenly spaced, on the log scale for
         ``log=True``; integer parameters may yield fewer distinct values).
         A dict sets it per parameter id; ids left out get 3. A
@@ -54,10 +55,10 @@ def grid_random(params: ParameterSet, size: int = 10, seed: int | None = None) -
     ----------
     params : ParameterSet
         The search spaces.
-    size : int, default 10
+    size : int, default=10
         Number of draws; duplicates are dropped, so small integer ranges may
         give fewer rows.
-    seed : int, optional
+    seed : int, default=None
         Seed for a reproducible grid.
 
     Returns
@@ -83,10 +84,10 @@ def grid_space_filling(
     ----------
     params : ParameterSet
         The search spaces.
-    size : int, default 10
+    size : int, default=10
         Number of configurations (fewer if integer or choice parameters make
         some identical).
-    seed : int, optional
+    seed : int, default=None
         Seed for a reproducible grid.
 
     Returns
@@ -113,9 +114,7 @@ def _latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
 def _min_distance(design: np.ndarray) -> float:
     if len(design) < 2:
         return 0.0
-    diff = design[:, None, :] - design[None, :, :]
-    dist = np.sqrt((diff**2).sum(axis=-1))
-    return float(dist[np.triu_indices(len(design), k=1)].min())
+    return float(pdist(design).min())
 
 
 def _check_params(params: ParameterSet) -> None:

@@ -116,10 +116,10 @@ class Int(_Range):
     ----------
     low, high : int
         The smallest and largest value.
-    log : bool, default False
+    log : bool, default=False
         Space values evenly on the log scale (e.g. batch sizes, wide unit
         ranges).
-    label : str, optional
+    label : str, default=None
         A readable name used in plots.
 
     Examples
@@ -163,9 +163,9 @@ class Float(_Range):
     ----------
     low, high : float
         The range's ends.
-    log : bool, default False
+    log : bool, default=False
         Space values evenly on the log scale (learning rates, regularisation).
-    label : str, optional
+    label : str, default=None
         A readable name used in plots.
     """
 
@@ -195,7 +195,7 @@ class Choice(Param):
     ----------
     *values
         The values, given one by one or as a single list/tuple.
-    label : str, optional
+    label : str, default=None
         A readable name used in plots.
 
     Examples
@@ -286,7 +286,7 @@ def num_terms(range: tuple[int, int] = (1, 3)) -> Int:
 
     Parameters
     ----------
-    range : (int, int), default (1, 3)
+    range : (int, int), default=(1, 3)
         Smallest and largest count; 0 removes the block.
 
     Returns
@@ -302,9 +302,9 @@ def hidden_units(range: tuple[int, int] = (16, 256), *, log: bool = False) -> In
 
     Parameters
     ----------
-    range : (int, int), default (16, 256)
+    range : (int, int), default=(16, 256)
         Smallest and largest width.
-    log : bool, default False
+    log : bool, default=False
         Space values evenly on the log scale.
 
     Returns
@@ -320,7 +320,7 @@ def dropout(range: tuple[float, float] = (0.0, 0.5)) -> Float:
 
     Parameters
     ----------
-    range : (float, float), default (0.0, 0.5)
+    range : (float, float), default=(0.0, 0.5)
         Both ends in [0, 1).
 
     Returns
@@ -340,9 +340,9 @@ def learn_rate(range: tuple[float, float] = (1e-4, 1e-1), *, log: bool = True) -
 
     Parameters
     ----------
-    range : (float, float), default (1e-4, 1e-1)
+    range : (float, float), default=(1e-4, 1e-1)
         Smallest and largest learning rate.
-    log : bool, default True
+    log : bool, default=True
         Space values evenly on the log scale.
 
     Returns
@@ -358,7 +358,7 @@ def epochs(range: tuple[int, int] = (10, 100)) -> Int:
 
     Parameters
     ----------
-    range : (int, int), default (10, 100)
+    range : (int, int), default=(10, 100)
 
     Returns
     -------
@@ -373,8 +373,8 @@ def batch_size(range: tuple[int, int] = (16, 256), *, log: bool = True) -> Int:
 
     Parameters
     ----------
-    range : (int, int), default (16, 256)
-    log : bool, default True
+    range : (int, int), default=(16, 256)
+    log : bool, default=True
         Space values evenly on the log scale (16, 64, 256 for three levels).
 
     Returns
@@ -390,7 +390,7 @@ def optimizer_function(values: Sequence[str] = ("adam", "rmsprop", "sgd")) -> Ch
 
     Parameters
     ----------
-    values : sequence of str, default ("adam", "rmsprop", "sgd")
+    values : sequence of str, default=("adam", "rmsprop", "sgd")
         Names of Keras optimizers or of optimizers registered with
         :func:`kerasnip.register_keras_optimizer`.
 
@@ -417,11 +417,11 @@ def loss_function_keras(values: Sequence[str] | None = None, *,
 
     Parameters
     ----------
-    values : sequence of str, optional
+    values : sequence of str, default=None
         Names of Keras losses or of losses registered with
         :func:`kerasnip.register_keras_loss`. By default a few losses that
         suit ``mode``.
-    mode : {"classification", "regression"}, default "classification"
+    mode : {"classification", "regression"}, default="classification"
         Chooses the default values.
 
     Returns
@@ -571,9 +571,9 @@ class ParameterSet:
 
         Parameters
         ----------
-        levels : int or dict, default 3
+        levels : int or dict, default=3
             Values per numeric parameter, as in :func:`kerasnip.grid_regular`.
-        prefix : str, default ""
+        prefix : str, default=""
             Prepended to every key, e.g. ``"model__"`` for a pipeline step.
 
         Returns
@@ -590,7 +590,7 @@ class ParameterSet:
 
         Parameters
         ----------
-        prefix : str, default ""
+        prefix : str, default=""
             Prepended to every key, e.g. ``"model__"`` for a pipeline step.
 
         Returns
@@ -704,15 +704,14 @@ def default_param(info: Any, definition: Any) -> Param | None:
     info : kerasnip.definition.spec.ParamInfo
         The parameter.
     definition : kerasnip.definition.spec.SpecDefinition
-        The spec it belongs to (for block functions and the mode).
+        The spec it belongs to (for its mode).
 
     Returns
     -------
     Param or None
     """
     if info.role == "block":
-        block = definition.blocks[info.block].function
-        annotated = _annotation_param(info.annotation, block)
+        annotated = _annotation_param(info.annotation)
         if annotated is not None:
             return annotated
         if isinstance(info.default, bool):
@@ -738,15 +737,9 @@ def default_param(info: Any, definition: Any) -> Param | None:
     return None
 
 
-def _annotation_param(annotation: Any, function: Any) -> Param | None:
-    if isinstance(annotation, str):
-        # ``from __future__ import annotations`` leaves annotations as source
-        # text; evaluate it where the block was defined, as typing does.
-        target = getattr(function, "block", function)
-        try:
-            annotation = eval(annotation, getattr(target, "__globals__", {}))
-        except Exception:
-            return None
+def _annotation_param(annotation: Any) -> Param | None:
+    # String annotations were evaluated when the block was introspected
+    # (definition.blocks.block_signature).
     if isinstance(annotation, Param):
         return annotation
     for extra in getattr(annotation, "__metadata__", ()):  # typing.Annotated[int, Int(...)]

@@ -58,7 +58,7 @@ class TuneResults:
 
         Parameters
         ----------
-        summarize : bool, default True
+        summarize : bool, default=True
             ``True``: one row per configuration and metric with ``mean``,
             ``n`` (folds that gave a value) and ``std_err``. ``False``: one
             row per fold with ``.estimate`` and ``fold`` (1-based).
@@ -151,9 +151,9 @@ class TuneResults:
 
         Parameters
         ----------
-        metric : str, optional
+        metric : str, default=None
             One of :attr:`metrics` (default: the first).
-        n : int, default 5
+        n : int, default=5
 
         Returns
         -------
@@ -166,7 +166,7 @@ class TuneResults:
 
         Parameters
         ----------
-        metric : str, optional
+        metric : str, default=None
             One of :attr:`metrics` (default: the first).
 
         Returns
@@ -183,7 +183,7 @@ class TuneResults:
 
         Parameters
         ----------
-        metric : str, optional
+        metric : str, default=None
             One of :attr:`metrics` (default: the first).
         *order_by : str
             Tuned parameter ids, simplest first; prefix ``-`` to prefer large
@@ -234,9 +234,9 @@ class TuneResults:
 
         Parameters
         ----------
-        metric : str, optional
+        metric : str, default=None
             A single metric to plot (default: one row of panels per metric).
-        path : path, optional
+        path : path, default=None
             Also save the figure there (PNG by default, format from the suffix).
 
         Returns

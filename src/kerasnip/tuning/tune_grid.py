@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 
 from kerasnip._compat import num_samples, safe_indexing
@@ -88,40 +89,40 @@ def tune_grid(
         A generated spec with parameters marked by :func:`kerasnip.tune`.
     X, y : array-like, DataFrame or dict of arrays
         All the data; the folds are taken from it.
-    resamples : int or cross-validation splitter, default 5
+    resamples : int or cross-validation splitter, default=5
         Number of folds (stratified for classifiers, as in scikit-learn's
         ``check_cv``) or any scikit-learn splitter or iterable of
         ``(train, test)`` index pairs.
-    grid : DataFrame or int, default 10
+    grid : DataFrame or int, default=10
         The configurations, one row each, one column per tuned parameter id
         (see :func:`kerasnip.grid_regular`); an int asks for that many
         configurations from :func:`kerasnip.grid_space_filling`.
-    metrics : list or dict, optional
+    metrics : list or dict, default=None
         scikit-learn scorer names (``"accuracy"``, ``"roc_auc_ovr"``,
         ``"neg_log_loss"``, ``"r2"``, ``"neg_root_mean_squared_error"``, ...)
         or scorers ``scorer(estimator, X, y) -> float`` (wrap metric
         functions with :func:`sklearn.metrics.make_scorer`); a dict names
         them. Greater is better, as for all scikit-learn scorers. Default:
         ``["accuracy"]`` for classifiers, ``["r2"]`` for regressors.
-    params : ParameterSet, optional
+    params : ParameterSet, default=None
         Search spaces used when ``grid`` is an int and for plot axes
         (default: :func:`kerasnip.extract_parameter_set` of ``spec``).
-    groups : array-like, optional
+    groups : array-like, default=None
         Group labels for group-aware splitters.
-    n_jobs : int, optional
+    n_jobs : int, default=None
         Tasks run in parallel through joblib; ``None`` follows the active
         ``joblib.parallel_backend`` (sequential when there is none).
-    save_dir : path, optional
+    save_dir : path, default=None
         A folder where every finished (configuration, fold) is written as it
         completes. Running the same call again with the same folder resumes:
         finished fits are read back, not redone, and the results equal an
         uninterrupted run's. A folder written by a different run is an error.
-    save_pred : bool, default False
+    save_pred : bool, default=False
         Keep the assessment-set predictions (:meth:`TuneResults.collect_predictions`).
-    progress : bool, default True
+    progress : bool, default=True
         Show a progress bar with an ETA over (configuration x fold) when
         stdout is a terminal or a notebook.
-    random_state : int, optional
+    random_state : int, default=None
         Seed for the grid when ``grid`` is an int, and for every fit when the
         spec has no ``random_state`` of its own. With a seed, results are
         identical whatever ``n_jobs`` or joblib back end.
@@ -357,7 +358,7 @@ def run_task(spec: Any, task: _Task, X: Any, y: Any, scorers: dict, save_pred: b
         Metric name -> scorer.
     save_pred : bool
         Keep assessment-set predictions in the records.
-    on_fold : callable, optional
+    on_fold : callable, default=None
         Called with each fold's records as soon as they exist.
 
     Returns
@@ -449,13 +450,19 @@ def _record(config: int, fold: int, scorers: dict, *, metrics: dict | None = Non
 
 
 def _score(estimator: Any, X: Any, y: Any, scorers: dict) -> tuple[dict[str, float], list[str]]:
+    """Every metric on one assessment set; a metric that fails is NaN plus its message.
+
+    scikit-learn's multi-metric scorer predicts once for all the metrics that need
+    the same predictions.
+    """
+    scoring = check_scoring(estimator, scoring=scorers, raise_exc=False)
     values, errors = {}, []
-    for name, scorer in scorers.items():
-        try:
-            values[name] = float(scorer(estimator, X, y))
-        except Exception as exc:
+    for name, value in scoring(estimator, X, y).items():
+        if isinstance(value, str):  # the formatted traceback of the metric's failure
             values[name] = float("nan")
-            errors.append(f"{name}: {error_message(exc)}")
+            errors.append(f"{name}: {value.strip().splitlines()[-1]}")
+        else:
+            values[name] = float(value)
     return values, errors
 
 
