@@ -303,7 +303,7 @@ def _coordinates(est: Any, head: intervals.HeadPosterior) -> list[str]:
 
 def fold_predictions(estimator: Any, X: Any, rows: np.ndarray) -> pd.DataFrame:
     """One fold's assessment-set predictions, as :meth:`TuneResults.collect_predictions`
-    keeps them.
+    keeps them: the columns :func:`predict_table` names, probabilities included.
 
     Parameters
     ----------
@@ -317,20 +317,17 @@ def fold_predictions(estimator: Any, X: Any, rows: np.ndarray) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``.row``, then the predictions.
+        ``.row``, then the class probabilities (``.pred_{class}``, or
+        ``.pred_{out}_{class}`` per classification head) where there are any,
+        then the ``predict_table`` of the natural type (``.pred_class``,
+        ``.pred``, ``.pred_{column}``, or one set per head).
     """
-    frame = pd.DataFrame({".row": rows})
-    if is_classifier(estimator):
-        proba = np.asarray(estimator.predict_proba(X))
-        for j, label in enumerate(estimator.classes_):
-            frame[f".pred_{label}"] = proba[:, j]
-        frame[".pred_class"] = np.asarray(estimator.predict(X))
-        return frame
-    predicted = estimator.predict(X)
-    items = predicted.items() if isinstance(predicted, Mapping) else [("", predicted)]
-    for key, values in items:
-        values = np.asarray(values).reshape(len(rows), -1)
-        stem = f".pred_{key}" if key else ".pred"
-        for j in range(values.shape[1]):
-            frame[stem if values.shape[1] == 1 else f"{stem}_{j + 1}"] = values[:, j]
+    if is_multi_output(estimator):
+        kinds = {head.kind for head in estimator.heads_.values()}
+        types = ["prob", None] if "classification" in kinds else [None]
+    else:
+        types = ["prob", "class"] if is_classifier(estimator) else ["numeric"]
+    tables = [predict_table(estimator, X, type=type) for type in types]
+    frame = pd.concat([table.reset_index(drop=True) for table in tables], axis=1)
+    frame.insert(0, ".row", rows)
     return frame

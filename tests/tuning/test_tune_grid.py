@@ -19,6 +19,7 @@ import kerasnip
 from kerasnip import tune
 from kerasnip.runtime import pool, runner
 from kerasnip.tuning.results import TuneResults
+from tests import functional_blocks
 
 FAST = {"fit_epochs": 1, "fit_batch_size": 16, "random_state": 0}
 
@@ -107,6 +108,36 @@ def test_predictions_table(two_by_two, digits):
     probabilities = predictions[[f".pred_{k}" for k in range(4)]].to_numpy()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(predictions[".pred_class"], probabilities.argmax(axis=1))
+
+
+def test_predictions_are_named_as_predict_table_names_them(reg_spec, regression_data):
+    X, y = regression_data
+    targets = pd.DataFrame({"up": y, "down": -y})
+    spec = reg_spec(hidden_units=tune(), **FAST)
+    res = kerasnip.tune_grid(spec, X, targets, resamples=2, save_pred=True,
+                             grid=pd.DataFrame({"hidden_units": [4]}))
+    fitted = kerasnip.finalize(spec, res.select_best()).fit(X, targets)
+    table = kerasnip.predict_table(fitted, X)
+    assert list(table.columns) == [".pred_up", ".pred_down"]
+    predictions = res.collect_predictions()
+    assert [c for c in predictions.columns if c.startswith(".pred")] == list(table.columns)
+
+
+def test_a_multi_output_model_keeps_each_heads_predictions():
+    X, y = functional_blocks.two_head_data(40)
+    spec = kerasnip.create_keras_functional_spec(
+        "tune_two_heads", functional_blocks.TWO_HEAD_BLOCKS, "classification")(
+        trunk_units=tune(), **FAST)
+    res = kerasnip.tune_grid(spec, X, y, resamples=2, save_pred=True,
+                             metrics={"digit": kerasnip.head_scorer("digit", "accuracy")},
+                             grid=pd.DataFrame({"trunk_units": [4]}))
+    assert res.collect_errors().empty
+    predictions = res.collect_predictions()
+    probabilities = [f".pred_digit_{k}" for k in range(3)]
+    assert [c for c in predictions.columns if c.startswith(".pred")] == [
+        *probabilities, ".pred_class_digit", ".pred_ink"]
+    np.testing.assert_allclose(predictions[probabilities].sum(axis=1), 1.0, rtol=1e-5)
+    assert sorted(predictions[".row"]) == list(range(40))
 
 
 def test_plot_writes_a_png_with_one_panel_per_parameter(two_by_two, tmp_path):
