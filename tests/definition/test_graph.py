@@ -82,7 +82,7 @@ def test_num_of_a_block_that_cannot_repeat_is_refused(fork_join, name):
     reason = "several inputs ['path_a', 'path_b']" if "concat" in name else "input block"
     with pytest.raises(TypeError, match=rf"cannot be repeated \(it (takes|is an) .*{reason[-12:]}"):
         fork_join(**{name: 2})
-    with pytest.raises(TypeError, match="cannot be repeated"):
+    with pytest.raises(ValueError, match="cannot be repeated"):  # as scikit-learn's set_params
         fork_join().set_params(**{name: 2})
 
 

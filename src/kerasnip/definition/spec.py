@@ -179,8 +179,20 @@ class SpecMeta(type):
         return super().__call__(*args, **kwargs)
 
 
-def check_parameter_names(cls: type, names: Mapping[str, Any]) -> None:
-    """Raise ``TypeError`` naming close matches for any unknown parameter."""
+def check_parameter_names(cls: type, names: Mapping[str, Any],
+                          error: type[Exception] = TypeError) -> None:
+    """Refuse unknown parameter names, naming close matches.
+
+    Parameters
+    ----------
+    cls : type
+        The estimator class.
+    names : mapping of str
+        The parameters given.
+    error : type, default=TypeError
+        What to raise: ``TypeError`` for the constructor, as Python does for an
+        unknown keyword; ``ValueError`` for ``set_params``, as scikit-learn does.
+    """
     spec = getattr(cls, "kerasnip_spec", None)
     if spec is None:  # a library base class: nothing generated to check against
         return
@@ -188,7 +200,7 @@ def check_parameter_names(cls: type, names: Mapping[str, Any]) -> None:
     unknown = [name for name in names if name not in valid]
     if unknown:
         hints = " ".join(f"{n!r}:{_unknown_hint(spec, n, valid)}" for n in unknown)
-        raise TypeError(
+        raise error(
             f"{cls.__name__} got unknown parameter(s) {unknown}. {hints} "
             f"See help({cls.__name__}) or {cls.__name__}().get_params() for all parameters."
         )

@@ -99,8 +99,13 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a parameter, as scikit-learn's ``set_params``.
         """
-        check_parameter_names(type(self), params)
+        check_parameter_names(type(self), params, error=ValueError)
         return super().set_params(**params)
 
     def routed_params(self) -> dict[str, dict[str, Any]]:
