@@ -597,3 +597,19 @@ def test_changed_only_uses_real_defaults_from_the_signature(value):
             assert text == f"repr_defaults(act_activation={value!r})"
     finally:
         kerasnip.remove_keras_spec("repr_defaults")
+
+
+def test_functional_specs_get_the_base_their_graph_needs():
+    from kerasnip.estimators.functional import (
+        FunctionalRegressor,
+        MultiOutputClassifier,
+        MultiOutputEstimator,
+    )
+    from tests.functional_blocks import FORK_JOIN_BLOCKS, TWO_HEAD_BLOCKS
+
+    heads = kerasnip.create_keras_functional_spec("factory_heads", TWO_HEAD_BLOCKS,
+                                                  "classification")
+    fork = kerasnip.create_keras_functional_spec("factory_fork", FORK_JOIN_BLOCKS, "regression")
+    assert issubclass(heads, MultiOutputClassifier)
+    assert issubclass(fork, FunctionalRegressor) and not issubclass(fork, MultiOutputEstimator)
+    assert "predict_proba" in dir(heads()) and "predict_proba" not in dir(fork())

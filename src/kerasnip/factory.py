@@ -30,7 +30,12 @@ from kerasnip.definition.blocks import INJECTED_ARGS, BlockInfo, inspect_sequent
 from kerasnip.definition.graph import inspect_functional_blocks
 from kerasnip.definition.spec import MODES, ParamInfo, SpecDefinition, SpecMeta
 from kerasnip.errors import BlockError
-from kerasnip.estimators.functional import FunctionalClassifier, FunctionalRegressor
+from kerasnip.estimators.functional import (
+    FunctionalClassifier,
+    FunctionalRegressor,
+    MultiOutputClassifier,
+    MultiOutputRegressor,
+)
 from kerasnip.estimators.sequential import KerasClassifier, KerasRegressor
 
 # Weak, so classes replaced in the registry (and their blocks) can be freed;
@@ -203,7 +208,9 @@ def make_class(spec: SpecDefinition) -> type:
         A subclass of the sequential or functional classifier or regressor,
         with an explicit keyword-only ``__init__``.
     """
-    if spec.kind == "functional":
+    if spec.kind == "functional" and spec.graph().multi_output:
+        base = MultiOutputClassifier if spec.mode == "classification" else MultiOutputRegressor
+    elif spec.kind == "functional":
         base = FunctionalClassifier if spec.mode == "classification" else FunctionalRegressor
     else:
         base = KerasClassifier if spec.mode == "classification" else KerasRegressor

@@ -54,7 +54,7 @@ def output_view(estimator: Any, output: str) -> BaseEstimator:
 
     Parameters
     ----------
-    estimator : FunctionalEstimator
+    estimator : MultiOutputEstimator
         A fitted multi-output model.
     output : str
         One of its output blocks.

@@ -173,7 +173,7 @@ def head_prediction_table(estimator: Any, X: Any, type: str | None = None) -> pd
 
     Parameters
     ----------
-    estimator : FunctionalEstimator
+    estimator : MultiOutputEstimator
         A fitted multi-output model.
     X : dict or DataFrame
         Inputs.

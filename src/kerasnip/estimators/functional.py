@@ -36,17 +36,12 @@ from kerasnip.runtime import runner
 
 
 class FunctionalEstimator:
-    """Mixin for functional specs: several inputs in X, several outputs in y.
+    """Mixin for functional specs with one output: one or several inputs in X.
 
-    With one input and one output it defers to :class:`KerasClassifier` /
-    :class:`KerasRegressor` (so the scikit-learn contract is unchanged); it
-    also accepts ``{block: array}`` dicts there.
-
-    Fitted attributes of a multi-output model: ``heads_`` (output block ->
-    :class:`Head`) and ``classes_`` (output block -> classes, for its
-    classification heads; a regressor without such heads has none). Of a
-    multi-input model: ``input_shape_`` (input block -> per-sample shape) and
-    ``n_features_in_`` (number of inputs).
+    With one input it defers to :class:`KerasClassifier` / :class:`KerasRegressor`
+    (so the scikit-learn contract is unchanged) and also accepts ``{block:
+    array}`` dicts. Fitted attributes of a multi-input model: ``input_shape_``
+    (input block -> per-sample shape) and ``n_features_in_`` (number of inputs).
     """
 
     def _graph(self) -> Graph:
@@ -82,24 +77,65 @@ class FunctionalEstimator:
     def _first_input(self, X: Any) -> Any:
         return X[0] if self._graph().multi_input else X
 
-    def _check_lengths(self, X: Any, y: Any) -> None:
-        graph = self._graph()
-        if graph.multi_output:
-            targets = list(split_targets(y, graph.outputs).values())
-        else:
-            targets = [single_entry(y, graph.outputs[0], "output", "y")]
-        check_consistent_length(self._first_input(X), *targets)
-
     def _sample_weight(self, sample_weight: Any, X: Any) -> np.ndarray | None:
         return super()._sample_weight(sample_weight, self._first_input(X))
 
     # ------------------------------------------------------------------ y
 
+    def _single_target(self, y: Any) -> Any:
+        """y, unwrapped from ``{output_block: y}``."""
+        return single_entry(y, self._graph().outputs[0], "output", "y")
+
+    def _check_lengths(self, X: Any, y: Any) -> None:
+        check_consistent_length(self._first_input(X), self._single_target(y))
+
     def _learn_targets(self, y: Any, classes: Any = None) -> None:
-        graph = self._graph()
-        if not graph.multi_output:
-            y = single_entry(y, graph.outputs[0], "output", "y")
-            return super()._learn_targets(y, **({} if classes is None else {"classes": classes}))
+        return super()._learn_targets(self._single_target(y),
+                                      **({} if classes is None else {"classes": classes}))
+
+    def _encode_targets(self, y: Any) -> Any:
+        return super()._encode_targets(self._single_target(y))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy (classifiers) or R² (regressors), as for sequential specs.
+
+        Parameters
+        ----------
+        X : array-like, dict or DataFrame
+            Inputs.
+        y : array-like, or a dict with the output block as its one key
+            True targets.
+        sample_weight : array-like of shape (n,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        float
+        """
+        return super().score(X, self._single_target(y), sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.kerasnip_spec is not None and self._graph().multi_input:
+            tags.input_tags.dict = True
+        return tags
+
+
+class MultiOutputEstimator(FunctionalEstimator):
+    """Mixin for functional specs with several outputs, each a head of its own.
+
+    Fitted attributes: ``heads_`` (output block -> :class:`Head`) and
+    ``classes_`` (output block -> classes, for its classification heads; a
+    regressor without such heads has none).
+    """
+
+    # ------------------------------------------------------------------ y
+
+    def _check_lengths(self, X: Any, y: Any) -> None:
+        targets = split_targets(y, self._graph().outputs).values()
+        check_consistent_length(self._first_input(X), *targets)
+
+    def _learn_targets(self, y: Any, classes: Any = None) -> None:
         if classes is not None and not isinstance(classes, Mapping):
             raise ValueError(
                 "For a multi-output model pass classes as a dict {output_block: classes}."
@@ -108,24 +144,18 @@ class FunctionalEstimator:
         mode = self._spec().mode
         self.heads_ = {
             name: Head.learn(name, target, mode, classes.get(name))
-            for name, target in split_targets(y, graph.outputs).items()
+            for name, target in split_targets(y, self._graph().outputs).items()
         }
         classes_ = {name: head.classes for name, head in self.heads_.items()
                     if head.encoder is not None}
         if classes_ or isinstance(self, ClassifierMixin):
             self.classes_ = classes_
-        return None
 
     def _encode_targets(self, y: Any) -> Any:
-        graph = self._graph()
-        if not graph.multi_output:
-            return super()._encode_targets(single_entry(y, graph.outputs[0], "output", "y"))
         return {name: self.heads_[name].encode(target)
-                for name, target in split_targets(y, graph.outputs).items()}
+                for name, target in split_targets(y, self._graph().outputs).items()}
 
     def _injected(self) -> dict[str, Any]:
-        if not self._graph().multi_output:
-            return super()._injected()
         return {
             "input_shape": self.input_shape_,
             "num_classes": {name: len(head.classes) for name, head in self.heads_.items()
@@ -141,17 +171,12 @@ class FunctionalEstimator:
         return {name: int(tensor.shape[-1]) for name, tensor in model.output.items()}
 
     def _check_model_output(self, model: Any) -> None:
-        if not self._graph().multi_output:
-            return super()._check_model_output(model)
         losses = per_head(self.compile_loss, dict.fromkeys(self.heads_), "loss")
         for name, units in self._head_units(model).items():
             self.heads_[name].settle(units, losses[name])
-        return None
 
     def _loss_and_metrics(self, model: Any, loss: Any, metrics: Any) -> tuple[Any, Any]:
-        # A multi-output model gets a loss and metrics per head.
-        if not self._graph().multi_output:
-            return super()._loss_and_metrics(model, loss, metrics)
+        # A loss and metrics per head.
         units = self._head_units(model)
         return (
             per_head(loss, {name: head.default_loss(units[name])
@@ -161,13 +186,11 @@ class FunctionalEstimator:
         )
 
     def _class_sample_weight(self, class_weight: Any, y: Any, sample_weight: Any) -> Any:
-        if self._graph().multi_output:
-            raise ValueError(
-                "fit_class_weight is not supported for a multi-output model (its labels would "
-                "be ambiguous across heads); pass per-sample weights with "
-                "fit(..., sample_weight=...) instead."
-            )
-        return super()._class_sample_weight(class_weight, y, sample_weight)
+        raise ValueError(
+            "fit_class_weight is not supported for a multi-output model (its labels would "
+            "be ambiguous across heads); pass per-sample weights with "
+            "fit(..., sample_weight=...) instead."
+        )
 
     # ------------------------------------------------------------------ predict
 
@@ -177,8 +200,8 @@ class FunctionalEstimator:
         raw = runner.predict(self, X, batch_size=self.fit_batch_size or 32)
         return {name: np.asarray(raw[name]) for name in self.heads_}
 
-    def predict(self, X: Any) -> Any:
-        """Predictions; for a multi-output model a dict keyed by output block.
+    def predict(self, X: Any) -> dict[str, np.ndarray]:
+        """Predictions, a dict keyed by output block.
 
         Parameters
         ----------
@@ -187,26 +210,22 @@ class FunctionalEstimator:
 
         Returns
         -------
-        ndarray, or dict of str to ndarray
+        dict of str to ndarray
             Labels for classification heads, values shaped like the target for
             regression heads.
         """
-        if not self._graph().multi_output:
-            return super().predict(X)
         return {name: self.heads_[name].decode(raw)
                 for name, raw in self._predict_heads(X).items()}
 
     def _has_probabilities(self) -> bool:
-        if not self._graph().multi_output:
-            return isinstance(self, ClassifierMixin)
         heads = getattr(self, "heads_", None)
         if heads is None:
             return isinstance(self, ClassifierMixin)
         return any(head.kind == "classification" for head in heads.values())
 
     @available_if(_has_probabilities)
-    def predict_proba(self, X: Any) -> Any:
-        """Class probabilities; for a multi-output model a dict over classification heads.
+    def predict_proba(self, X: Any) -> dict[str, np.ndarray]:
+        """Class probabilities of each classification head.
 
         Parameters
         ----------
@@ -215,54 +234,55 @@ class FunctionalEstimator:
 
         Returns
         -------
-        ndarray of shape (n, n_classes), or dict of str to such arrays
-            Columns in the order of ``classes_`` (``classes_[head]``).
+        dict of str to ndarray of shape (n, n_classes)
+            Columns in the order of ``classes_[head]``.
         """
-        if not self._graph().multi_output:
-            return super().predict_proba(X)
         return {name: self.heads_[name].probabilities(raw)
                 for name, raw in self._predict_heads(X).items()
                 if self.heads_[name].kind == "classification"}
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy or R²; for a multi-output model the mean over the heads.
+        """The mean over the heads of accuracy (classification) or R² (regression).
 
         Parameters
         ----------
         X : array-like, dict or DataFrame
             Inputs.
-        y : array-like, dict or DataFrame
-            True targets (one entry per output block for a multi-output model).
+        y : dict or DataFrame
+            True targets, one entry per output block.
         sample_weight : array-like of shape (n,), default=None
             Per-sample weights.
 
         Returns
         -------
         float
-            Each head scores accuracy (classification) or R² (regression).
         """
-        graph = self._graph()
-        if not graph.multi_output:
-            return super().score(X, single_entry(y, graph.outputs[0], "output", "y"),
-                                 sample_weight)
         predicted = self.predict(X)
         scores = [self.heads_[name].score(target, predicted[name], sample_weight)
-                  for name, target in split_targets(y, graph.outputs).items()]
+                  for name, target in split_targets(y, self._graph().outputs).items()]
         return float(np.mean(scores))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        graph = self._graph() if self.kerasnip_spec is not None else None
-        if graph is not None and graph.multi_input:
-            tags.input_tags.dict = True
-        if graph is not None and graph.multi_output:
-            tags.target_tags.multi_output = True
+        tags.target_tags.multi_output = True
         return tags
 
 
 class FunctionalClassifier(FunctionalEstimator, KerasClassifier):
-    """Base class of classifiers generated by :func:`kerasnip.create_keras_functional_spec`."""
+    """Base class of one-output classifiers generated by
+    :func:`kerasnip.create_keras_functional_spec`."""
 
 
 class FunctionalRegressor(FunctionalEstimator, KerasRegressor):
-    """Base class of regressors generated by :func:`kerasnip.create_keras_functional_spec`."""
+    """Base class of one-output regressors generated by
+    :func:`kerasnip.create_keras_functional_spec`."""
+
+
+class MultiOutputClassifier(MultiOutputEstimator, KerasClassifier):
+    """Base class of multi-output models of a classification spec (integer targets are
+    class labels)."""
+
+
+class MultiOutputRegressor(MultiOutputEstimator, KerasRegressor):
+    """Base class of multi-output models of a regression spec (integer targets are
+    numbers)."""
