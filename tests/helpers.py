@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PICKLERS = ("pickle", "cloudpickle", "joblib")
 
+#: Fit settings for tuning tests: one epoch, batches of 16, seeded.
+FAST = {"fit_epochs": 1, "fit_batch_size": 16, "random_state": 0}
+
 
 def python_env() -> dict[str, str]:
     """This process's environment (backend, compile cache) with the repository importable."""

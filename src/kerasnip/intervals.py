@@ -528,29 +528,8 @@ def interval_bounds(est: Any, X: Any, *, type: str, level: float = 0.95,
                     joint: bool = False) -> tuple[list[Bounds], pd.Index]:
     """Laplace intervals of every output of a fitted estimator, as arrays.
 
-    :func:`kerasnip.predict_table` puts them in a table with the R package's
-    column names.
-
-    Parameters
-    ----------
-    est : KerasRegressor or KerasClassifier
-        A fitted kerasnip estimator whose outputs come from Dense layers.
-    X : array-like or DataFrame
-        Inputs, in the same form as during fit.
-    type : {"conf_int", "pred_int"}
-        ``"conf_int"``: uncertainty of the mean (of the class probabilities for
-        classifiers); ``"pred_int"``: of a new observation (regression only; adds
-        the fitted noise).
-    level : float, default=0.95
-        Coverage probability of each interval.
-    n_draws : int, default=1000
-        Monte Carlo draws (classification, and ``joint=True``).
-    seed : int, default=None
-        Seed of the draws; by default the estimator's integer ``random_state``.
-    joint : bool, default=False
-        Regression only: simultaneous bands that hold for all of a row's
-        outputs at once with probability ``level`` (e.g. a whole multi-step
-        forecast), computed from joint draws; ``False`` gives per-output bands.
+    The arguments are :func:`kerasnip.predictions.interval_table`'s, which puts
+    these bounds in a table with the R package's column names.
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""tune_grid, its results, finalize and compile_keras_grid, with tiny real fits."""
+"""tune_grid and finalize, with tiny real fits."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.image import imread
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -18,22 +17,8 @@ from sklearn.model_selection import KFold, StratifiedKFold
 import kerasnip
 from kerasnip import tune
 from kerasnip.runtime import pool, runner
-from kerasnip.tuning.results import TuneResults
 from tests import functional_blocks
-
-FAST = {"fit_epochs": 1, "fit_batch_size": 16, "random_state": 0}
-
-
-@pytest.fixture(scope="module")
-def two_by_two(clf_spec, digits):
-    """2 configurations x 2 folds, with predictions kept."""
-    X, y = digits
-    spec = clf_spec(hidden_units=tune(), **FAST)
-    grid = pd.DataFrame({"hidden_units": [4, 8]})
-    return spec, kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, save_pred=True)
-
-
-# --------------------------------------------------------------------------- results
+from tests.helpers import FAST
 
 
 @pytest.mark.smoke
@@ -88,19 +73,6 @@ def test_reused_models_give_the_results_of_fresh_builds(clf_spec, digits, monkey
     pd.testing.assert_frame_equal(reused.collect_metrics(), fresh.collect_metrics())
 
 
-def test_show_and_select_best(two_by_two):
-    _, res = two_by_two
-    best = res.show_best("accuracy", n=1)
-    ranked = res.collect_metrics().sort_values("mean", ascending=False)
-    assert best["mean"].item() == ranked["mean"].iloc[0]
-    chosen = res.select_best("accuracy")
-    assert chosen == {"hidden_units": best["hidden_units"].item(),
-                      ".config": best[".config"].item()}
-    assert isinstance(chosen["hidden_units"], int)
-    with pytest.raises(KeyError, match="Did you mean 'accuracy'"):
-        res.show_best("acuracy")
-
-
 def test_predictions_table(two_by_two, digits):
     _, res = two_by_two
     predictions = res.collect_predictions()
@@ -138,79 +110,6 @@ def test_a_multi_output_model_keeps_each_heads_predictions():
         *probabilities, ".pred_class_digit", ".pred_ink"]
     np.testing.assert_allclose(predictions[probabilities].sum(axis=1), 1.0, rtol=1e-5)
     assert sorted(predictions[".row"]) == list(range(40))
-
-
-def test_plot_writes_a_png_with_one_panel_per_parameter(two_by_two, tmp_path):
-    _, res = two_by_two
-    path = tmp_path / "tuning.png"
-    figure = res.plot(path=path)
-    assert len(figure.axes) == 1 and figure.axes[0].get_xlabel() == (
-        "# Hidden Units (hidden_units)")
-    assert imread(path).shape[2] in (3, 4)
-
-
-# --------------------------------------------------------------------------- selection logic
-
-
-def _results(clf_spec, scores: dict[int, list[float]], errors=()) -> TuneResults:
-    spec = clf_spec(hidden_units=tune(), compile_optimizer=tune("opt"))
-    params = kerasnip.extract_parameter_set(spec).update(hidden_units=(8, 64))
-    grid = pd.DataFrame({"hidden_units": [8, 16, 32, 64],
-                         "opt": ["adam", "sgd", "adam", "sgd"]})
-    records = [
-        {"config": c, "fold": f, "metrics": {"accuracy": v},
-         "error": "boom" if (c, f) in errors else None, "fit_time": 0.0, "predictions": None}
-        for c, values in scores.items() for f, v in enumerate(values)
-    ]
-    return TuneResults(spec=spec, params=params, grid=grid, records=records,
-                       metrics=["accuracy"], n_folds=3)
-
-
-def test_select_by_one_std_err_prefers_the_simplest_close_config(clf_spec):
-    res = _results(clf_spec, {0: [0.80, 0.82, 0.84], 1: [0.70, 0.70, 0.70],
-                              2: [0.86, 0.90, 0.94], 3: [0.87, 0.89, 0.91]})
-    # best: config 2 (mean 0.90, std_err 0.023); config 3 (0.89) is within one SE, 0 is not.
-    assert res.select_best()["hidden_units"] == 32
-    assert res.select_by_one_std_err("accuracy", "hidden_units")["hidden_units"] == 32
-    assert res.select_by_one_std_err("accuracy", "-hidden_units")["hidden_units"] == 64
-    assert res.select_by_one_std_err("accuracy", "opt", "hidden_units")["opt"] == "adam"
-    with pytest.raises(ValueError, match="at least one tuned parameter"):
-        res.select_by_one_std_err("accuracy")
-    with pytest.raises(KeyError, match="Did you mean 'hidden_units'"):
-        res.select_by_one_std_err("accuracy", "hidden_unit")
-
-
-def test_failed_folds_count_in_n_and_errors(clf_spec):
-    nan = float("nan")
-    res = _results(clf_spec, {0: [0.5, nan, 0.7], 1: [nan, nan, nan], 2: [0.1] * 3,
-                              3: [0.2] * 3}, errors={(0, 1), (1, 0), (1, 1), (1, 2)})
-    summary = res.collect_metrics().set_index(".config")
-    assert summary.loc["Model01", "n"] == 2 and summary.loc["Model01", "mean"] == pytest.approx(0.6)
-    assert summary.loc["Model02", "n"] == 0 and np.isnan(summary.loc["Model02", "mean"])
-    assert res.show_best()[".config"].tolist()[-1] == "Model02"  # NaN ranks last
-    errors = res.collect_errors()
-    assert errors[[".config", "fold"]].values.tolist() == [
-        ["Model01", 2], ["Model02", 1], ["Model02", 2], ["Model02", 3]]
-    assert "4 fit(s) failed" in repr(res)
-
-
-def test_select_best_when_everything_failed(clf_spec):
-    nan = float("nan")
-    res = _results(clf_spec, {c: [nan] * 3 for c in range(4)},
-                   errors={(c, f) for c in range(4) for f in range(3)})
-    with pytest.raises(ValueError, match=r"every fit failed.*collect_errors"):
-        res.select_best()
-
-
-def test_plot_of_a_choice_parameter_has_categorical_ticks(clf_spec):
-    res = _results(clf_spec, {c: [0.5, 0.6, 0.7] for c in range(4)})
-    figure = res.plot()
-    assert len(figure.axes) == 2
-    assert [t.get_text() for t in figure.axes[1].get_xticklabels()] == ["adam", "sgd"]
-    assert figure.axes[0].get_xscale() == "linear"
-
-
-# --------------------------------------------------------------------------- robustness
 
 
 def test_a_failing_configuration_is_recorded_and_the_run_goes_on(clf_spec, digits):
@@ -274,9 +173,6 @@ def test_training_settings_tune_alongside_architecture(clf_spec, digits):
     pd.testing.assert_frame_equal(res.grid, expected)
 
 
-# --------------------------------------------------------------------------- epochs trick
-
-
 @pytest.mark.smoke
 def test_epochs_trick_trains_once_and_equals_separate_fits(clf_spec, digits, monkeypatch):
     X, y = digits
@@ -318,9 +214,6 @@ def test_epochs_trick_is_off_with_user_callbacks(clf_spec, digits, monkeypatch):
     assert sorted(calls) == [1, 1, 2, 2]
 
 
-# --------------------------------------------------------------------------- progress
-
-
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -344,9 +237,6 @@ def test_progress_bar_on_a_terminal_only(reg_spec, regression_data, monkeypatch)
     assert quiet.getvalue() == "" and piped.getvalue() == ""
 
 
-# --------------------------------------------------------------------------- finalize
-
-
 def test_finalize_gives_an_untuned_copy(clf_spec):
     spec = clf_spec(hidden_units=tune(), compile_optimizer=tune("opt"), fit_epochs=2)
     final = kerasnip.finalize(spec, {"hidden_units": np.int64(32), "opt": "sgd",
@@ -368,9 +258,6 @@ def test_fitting_a_spec_with_markers_is_a_clear_error(clf_spec, digits):
         clf_spec(hidden_units=tune()).fit(*digits)
 
 
-# --------------------------------------------------------------------------- bad input
-
-
 def test_bad_input_errors(clf_spec, digits):
     X, y = digits
     spec = clf_spec(hidden_units=tune(), **FAST)
@@ -388,48 +275,3 @@ def test_bad_input_errors(clf_spec, digits):
     other = kerasnip.extract_parameter_set(clf_spec(hidden_rate=tune()))
     with pytest.raises(ValueError, match=r"build params with kerasnip\.extract_parameter_set"):
         kerasnip.tune_grid(spec, X, y, grid=grid, params=other)
-
-
-# --------------------------------------------------------------------------- compile_keras_grid
-
-
-def test_compile_keras_grid_reports_what_fails(clf_spec, digits, capsys):
-    import keras
-
-    X, y = digits
-    spec = clf_spec(hidden_units=tune(), compile_optimizer=tune())
-    grid = pd.DataFrame({"hidden_units": [4, 8, 4], "compile_optimizer": ["adam", "sgd", "adamm"]})
-    compiled = kerasnip.compile_keras_grid(spec, grid, X, y)
-    assert list(compiled.columns) == ["hidden_units", "compile_optimizer", "compiled_model",
-                                      "error"]
-    model = compiled["compiled_model"][1]
-    assert isinstance(model, keras.Model) and model.compiled
-    assert model.layers[0].units == 8 and model.optimizer.name == "sgd"
-    assert compiled["compiled_model"][2] is None
-    assert "Unknown optimizer 'adamm'" in compiled["error"][2]
-    valid = kerasnip.extract_valid_grid(compiled)
-    pd.testing.assert_frame_equal(valid, grid.iloc[:2])
-    failed = kerasnip.inform_errors(compiled)
-    printed = capsys.readouterr().out
-    assert "1 of 3 configurations failed" in printed and "compile_optimizer='adamm'" in printed
-    assert failed.index.tolist() == [2]
-    with pytest.raises(TypeError, match="compile_keras_grid"):
-        kerasnip.extract_valid_grid(grid)
-
-
-# --------------------------------------------------------------------------- getting started
-
-
-def test_getting_started_tuning_script_runs_end_to_end(tmp_path):
-    from tests.helpers import run_ok
-
-    text = run_ok("examples/tuning_getting_started.py", "--epochs", "1",
-                  "--plot", tmp_path / "tuning.png", timeout=600)
-    table = text.split("\n\n")[0].splitlines()
-    assert table[0].split() == ["num_hidden_1", "hidden_1_units", "hidden_1_rate", ".metric",
-                                "mean", "n", "std_err", ".config"]
-    assert len(table) == 1 + 5 and all(re.search(r" 3 .* Model\d\d$", row) for row in table[1:])
-    assert "27 configurations x 3 folds + final fit" in text
-    assert "Total params" in text  # the finalized model's summary
-    picture = imread(tmp_path / "tuning.png")
-    assert picture.shape[1] > 2 * picture.shape[0]  # three panels side by side

@@ -2,7 +2,7 @@
 
 Two ways to keep a fitted estimator:
 
-* ``est.save(path)`` and :func:`load` write and read **one zip file of data
+* ``est.save(path)`` and :func:`kerasnip.load` write and read **one zip file of data
   only**: nothing in it is unpickled and Keras loads the model in safe mode,
   so loading a file from someone else runs no code of theirs. The loaded
   estimator predicts, evaluates, continues training (``partial_fit``) and
@@ -10,7 +10,7 @@ Two ways to keep a fitted estimator:
   them and imports them then (never at load time).
 * ``pickle``, ``joblib`` and ``cloudpickle`` go through
   ``KerasEstimator.__getstate__``, which stores the model as ``.keras`` bytes
-  (:func:`model_to_bytes`). Like any pickle, only load those from a trusted
+  (:func:`~kerasnip.saving.keras_bytes.model_to_bytes`). Like any pickle, only load those from a trusted
   source.
 
 Layout of a saved file (format version 1)::
