@@ -728,3 +728,102 @@ def test_block_default_that_is_not_data_loads_as_none(regression_data, tmp_path,
     assert loaded.get_params()["act_activation"] is None
     assert repr(loaded) == "persist_callable_default(fit_epochs=1, random_state=0)"
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+# --------------------------------------------------------------------------- bounded reads
+
+
+def _zip_by_hand(members: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A zip of ``(name, raw deflate data, crc32, uncompressed size)`` members, written
+    without compressing anything (so a test can make a gigabyte bomb in a moment)."""
+    import struct
+
+    local, central = b"", b""
+    for name, data, crc, size in members:
+        encoded = name.encode()
+        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data),
+                             size, len(encoded), 0)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc,
+                               len(data), size, len(encoded), 0, 0, 0, 0, 0, len(local))
+        central += encoded
+        local += header + encoded + data
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
+                      len(local), 0)
+    return local + central + end
+
+
+def _deflated(chunk: bytes, repeats: int) -> tuple[bytes, int, int]:
+    """Raw deflate data of ``chunk`` repeated, its CRC and its size: each full flush
+    resets the compressor, so one chunk's compressed bytes repeat."""
+    import zlib
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(repeats):
+        crc = zlib.crc32(chunk, crc)
+    return block * repeats + compressor.flush(), crc, len(chunk) * repeats
+
+
+@pytest.fixture(scope="module")
+def manifest_bomb():
+    """A 1 MB file whose kerasnip.json expands to 1 GiB of spaces."""
+    import zlib
+
+    data, crc, size = _deflated(b" " * 2**20, 1024)
+    model = b"not read"
+    return _zip_by_hand([("kerasnip.json", data, crc, size),
+                         ("model.keras", zlib.compress(model)[2:-4], zlib.crc32(model),
+                          len(model))])
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_read(manifest_bomb):
+    import tracemalloc
+
+    assert len(manifest_bomb) < 1.1 * 2**20
+    with zipfile.ZipFile(io.BytesIO(manifest_bomb)) as archive:  # a well-formed zip
+        assert archive.getinfo("kerasnip.json").file_size == 2**30
+    tracemalloc.start()
+    try:
+        with pytest.raises(LoadError, match=r"compressed 1,0\d\d times.*decompression bomb"):
+            kerasnip.load(io.BytesIO(manifest_bomb))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20  # it was 3.3 GB before the check
+
+
+def test_members_are_bounded_by_size_and_count(fitted_reg, monkeypatch):
+    from kerasnip.saving import archive
+
+    buffer = io.BytesIO()
+    fitted_reg[0].save(buffer)
+    monkeypatch.setattr(archive, "MAX_MANIFEST_BYTES", 100)
+    with pytest.raises(LoadError, match=r"kerasnip.json would expand to [\d,]+ bytes, more than"):
+        kerasnip.load(io.BytesIO(buffer.getvalue()))
+    monkeypatch.undo()
+    crowded = io.BytesIO()
+    with zipfile.ZipFile(crowded, "w") as target:
+        for i in range(archive.MAX_MEMBERS + 1):
+            target.writestr(f"member{i}", b"")
+    with pytest.raises(LoadError, match=r"holds 65 members, more than the 64"):
+        kerasnip.load(io.BytesIO(crowded.getvalue()))
+
+
+def test_a_bomb_inside_the_keras_model_is_refused_before_keras_reads_it(fitted_reg):
+    import hashlib
+
+    data, crc, size = _deflated(b"\0" * 2**20, 256)
+    inner = _zip_by_hand([("config.json", data, crc, size)])
+    buffer = io.BytesIO()
+    fitted_reg[0].save(buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source:
+        manifest = json.loads(source.read("kerasnip.json"))
+    manifest["members"]["model.keras"] = {"sha256": hashlib.sha256(inner).hexdigest(),
+                                          "size": len(inner)}
+    tampered = io.BytesIO()
+    with zipfile.ZipFile(tampered, "w", zipfile.ZIP_DEFLATED) as target:
+        target.writestr("kerasnip.json", json.dumps(manifest))
+        target.writestr("model.keras", inner)
+    with pytest.raises(LoadError, match=r"model.keras's member 'config.json' is compressed"):
+        kerasnip.load(io.BytesIO(tampered.getvalue()))

@@ -10,8 +10,8 @@ Two ways to keep a fitted estimator:
   them and imports them then (never at load time).
 * ``pickle``, ``joblib`` and ``cloudpickle`` go through
   ``KerasEstimator.__getstate__``, which stores the model as ``.keras`` bytes
-  (:func:`~kerasnip.saving.keras_bytes.model_to_bytes`). Like any pickle, only load those from a trusted
-  source.
+  (:func:`~kerasnip.saving.keras_bytes.model_to_bytes`). Like any pickle, only
+  load those from a trusted source.
 
 Layout of a saved file (format version 1)::
 
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import warnings
@@ -77,6 +78,21 @@ _REGISTRY_PARAMS = {
 _NEVER_SAVED = ("_fit_data",)
 
 PathOrFile = str | os.PathLike[str] | IO[bytes]
+
+#: How much a ``.kerasnip`` file may expand to when read: the manifest (history,
+#: classes, an interval posterior: well under a megabyte for the models of the
+#: README) and the model, whose weights are at most a few hundred megabytes in
+#: practice. A member larger than this, or compressed more than MAX_RATIO times
+#: (a decompression bomb; JSON and float weights compress a few times at most),
+#: is refused before it is read.
+MAX_MANIFEST_BYTES = 64 * 2**20
+MAX_MODEL_BYTES = 4 * 2**30
+MAX_RATIO = 100
+#: A member smaller than this is read whatever its compression ratio.
+_RATIO_FLOOR_BYTES = 2**20
+#: Members of the .kerasnip zip and of the .keras zip inside it (2 and 3 when
+#: written by kerasnip and Keras).
+MAX_MEMBERS = 64
 
 
 # --------------------------------------------------------------------------- registries
@@ -234,30 +250,69 @@ def read_archive(path: PathOrFile) -> tuple[dict[str, Any], bytes]:
                         "only if you trust its source.")
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
+            names = set(_checked_members(archive, "the file"))
             if MANIFEST_MEMBER not in names:
                 hint = (" It looks like a Keras model: load it with keras.saving.load_model."
                         if "config.json" in names else "")
                 raise LoadError(f"it is a zip file but not a kerasnip estimator (no "
                                 f"{MANIFEST_MEMBER}).{hint}")
-            manifest = _parse_manifest(archive.read(MANIFEST_MEMBER))
+            manifest = _parse_manifest(_read_member(archive, MANIFEST_MEMBER,
+                                                    MAX_MANIFEST_BYTES))
             if MODEL_MEMBER not in names:
                 raise LoadError(f"the file has no {MODEL_MEMBER}; it is incomplete.")
-            model = archive.read(MODEL_MEMBER)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
+            model = _read_member(archive, MODEL_MEMBER, MAX_MODEL_BYTES)
+        expected = manifest.get("members", {}).get(MODEL_MEMBER, {}).get("sha256")
+        if expected != hashlib.sha256(model).hexdigest():
+            raise LoadError(f"{MODEL_MEMBER} does not match its checksum; the file is "
+                            "corrupted.")
+        # Keras reads the .keras zip whole; its members get the same bounds first.
+        with zipfile.ZipFile(io.BytesIO(model)) as keras_archive:
+            _checked_members(keras_archive, MODEL_MEMBER)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
+            NotImplementedError) as exc:
         raise LoadError(
             f"it is not a kerasnip file, or it is truncated or corrupted ({exc})."
         ) from exc
-    expected = manifest.get("members", {}).get(MODEL_MEMBER, {}).get("sha256")
-    if expected != hashlib.sha256(model).hexdigest():
-        raise LoadError(f"{MODEL_MEMBER} does not match its checksum; the file is corrupted.")
     return manifest, model
+
+
+def _checked_members(archive: zipfile.ZipFile, where: str) -> list[str]:
+    """The member names, once their number, sizes and compression ratios are bounded."""
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise LoadError(f"{where} holds {len(members)} members, more than the {MAX_MEMBERS} a "
+                        "kerasnip file has; it is not one.")
+    for info in members:
+        if info.file_size > MAX_MODEL_BYTES:
+            raise LoadError(
+                f"{where}'s member {info.filename!r} would expand to {info.file_size:,} bytes, "
+                f"more than the {MAX_MODEL_BYTES:,} a kerasnip file may hold.")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
+            raise LoadError(
+                f"{where}'s member {info.filename!r} is compressed {ratio:,.0f} times (it would "
+                f"expand to {info.file_size:,} bytes); a kerasnip file is compressed at most "
+                f"{MAX_RATIO} times, so this looks like a decompression bomb and is not read.")
+    return [info.filename for info in members]
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """A member's bytes, refused when it declares, or turns out to hold, more than ``limit``."""
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise LoadError(f"its {name} would expand to {info.file_size:,} bytes, more than the "
+                        f"{limit:,} a kerasnip file's {name} may hold.")
+    with archive.open(info) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise LoadError(f"its {name} holds more than the {limit:,} bytes it may.")
+    return data
 
 
 def _parse_manifest(payload: bytes) -> dict[str, Any]:
     try:
         manifest = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise LoadError(f"its {MANIFEST_MEMBER} is not valid JSON ({exc}); the file is "
                         "corrupted.") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
