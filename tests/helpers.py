@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import pickle
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +78,23 @@ def run_demo(*argv: str) -> tuple[int, str]:
     with contextlib.redirect_stdout(buffer):
         status = main(["demo", *argv])
     return status, buffer.getvalue()
+
+
+def rewrite_archive(payload: bytes, **members: bytes) -> bytes:
+    """A saved file's bytes with some members replaced (or removed, when given None);
+    members are named with ``_`` for ``.`` (``kerasnip_json``, ``model_keras``)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(payload)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            replacement = members.get(name.replace(".", "_"), src.read(name))
+            if replacement is not None:
+                dst.writestr(name, replacement)
+    return out.getvalue()
+
+
+def manifest_with(payload: bytes, **changes: Any) -> bytes:
+    """A saved file's bytes with top-level manifest entries replaced."""
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        manifest = json.loads(archive.read("kerasnip.json"))
+    manifest.update(changes)
+    return rewrite_archive(payload, kerasnip_json=json.dumps(manifest).encode())

@@ -39,7 +39,7 @@ from kerasnip.inspection import (  # noqa: E402
     tidy,
 )
 from kerasnip.intervals import fit_laplace, predictive_draws  # noqa: E402
-from kerasnip.loading import load  # noqa: E402
+from kerasnip.loading import get_untrusted_blocks, load  # noqa: E402
 from kerasnip.plotting import plot_history, plot_model  # noqa: E402
 from kerasnip.predictions import predict_table  # noqa: E402
 from kerasnip.registry import (  # noqa: E402
@@ -117,6 +117,7 @@ __all__ = [
     "finalize",
     "fit_laplace",
     "get_spec",
+    "get_untrusted_blocks",
     "glance",
     "grid_random",
     "grid_regular",

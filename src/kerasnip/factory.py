@@ -37,6 +37,7 @@ from kerasnip.estimators.functional import (
     MultiOutputRegressor,
 )
 from kerasnip.estimators.sequential import KerasClassifier, KerasRegressor
+from kerasnip.saving.spec_data import recorded_block
 
 # Weak, so classes replaced in the registry (and their blocks) can be freed;
 # it only makes unpickling in the defining process return the very same class.
@@ -177,6 +178,22 @@ def _create_spec(
         )
     _REGISTRY[model_name] = cls
     return cls
+
+
+def live_block_paths() -> set[str]:
+    """The import paths of every block function of the spec classes alive in this process.
+
+    A file that names only these runs nothing the user has not put in a spec
+    themselves (see :func:`kerasnip.load`).
+
+    Returns
+    -------
+    set of str
+        ``"module:qualname"`` paths.
+    """
+    classes = [*_CLASSES_BY_TOKEN.values(), *_REGISTRY.values()]
+    return {path for cls in classes for info in cls.kerasnip_spec.blocks.values()
+            if (path := recorded_block(info.function)[0]) is not None}
 
 
 def live_class(token: str) -> type | None:

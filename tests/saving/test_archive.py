@@ -22,7 +22,7 @@ from kerasnip import factory, registry
 from kerasnip.errors import LoadError
 from kerasnip.saving import spec_data
 from kerasnip.saving.archive import FORMAT_VERSION, read_manifest
-from tests.helpers import assert_same_predictions, run_script
+from tests.helpers import assert_same_predictions, manifest_with, rewrite_archive, run_script
 
 
 @pytest.fixture(scope="module")
@@ -306,24 +306,6 @@ def saved_bytes(fitted_reg, tmp_path_factory):
     return path.read_bytes()
 
 
-def _rewrite(payload: bytes, **members: bytes) -> bytes:
-    """The archive with some members replaced (or removed, when given None)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(payload)) as src, zipfile.ZipFile(out, "w") as dst:
-        for name in src.namelist():
-            replacement = members.get(name.replace(".", "_"), src.read(name))
-            if replacement is not None:
-                dst.writestr(name, replacement)
-    return out.getvalue()
-
-
-def _manifest_with(payload: bytes, **changes) -> bytes:
-    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-        manifest = json.loads(archive.read("kerasnip.json"))
-    manifest.update(changes)
-    return _rewrite(payload, kerasnip_json=json.dumps(manifest).encode())
-
-
 def _flip_byte(payload: bytes, position: int) -> bytes:
     data = bytearray(payload)
     data[position] ^= 0xFF
@@ -351,19 +333,20 @@ def _damaged_files(payload: bytes):
         "flipped byte": (_flip_byte(payload, inside_model), "corrupted"),
         "foreign zip": (foreign.getvalue(), "not a kerasnip estimator"),
         "keras file": (keras_file.getvalue(), "keras.saving.load_model"),
-        "manifest not json": (_rewrite(payload, kerasnip_json=b"{not json"), "not valid JSON"),
-        "other format": (_manifest_with(payload, format="something-else"),
+        "manifest not json": (rewrite_archive(payload, kerasnip_json=b"{not json"),
+                              "not valid JSON"),
+        "other format": (manifest_with(payload, format="something-else"),
                          "does not describe a kerasnip estimator"),
-        "newer version": (_manifest_with(payload, format_version=99),
+        "newer version": (manifest_with(payload, format_version=99),
                           "format version 99.*upgrade kerasnip"),
-        "bad version": (_manifest_with(payload, format_version="1"), "not valid"),
-        "no model": (_rewrite(payload, model_keras=None), "no model.keras"),
-        "swapped model": (_rewrite(payload, model_keras=other_model.getvalue()), "checksum"),
-        "damaged manifest": (_manifest_with(payload, params=["not", "a", "dict"]), "damaged"),
-        "unknown tag": (_manifest_with(payload, params={"x": {"__kerasnip__": "pickle"}}),
+        "bad version": (manifest_with(payload, format_version="1"), "not valid"),
+        "no model": (rewrite_archive(payload, model_keras=None), "no model.keras"),
+        "swapped model": (rewrite_archive(payload, model_keras=other_model.getvalue()), "checksum"),
+        "damaged manifest": (manifest_with(payload, params=["not", "a", "dict"]), "damaged"),
+        "unknown tag": (manifest_with(payload, params={"x": {"__kerasnip__": "pickle"}}),
                         "Unknown value tag"),
         "foreign class": (
-            _manifest_with(payload, fitted={"x_": {"__kerasnip__": "dataclass",
+            manifest_with(payload, fitted={"x_": {"__kerasnip__": "dataclass",
                                                    "class": "os:system", "fields": {}}}),
             "does not load",
         ),
@@ -526,8 +509,15 @@ FRESH_SCRIPT = """
     import kerasnip
 
     folder = Path(sys.argv[1])
+    untrusted = {}
+
+    def load_trusting(path):
+        # A fresh process has none of the specs: every block function needs trusting.
+        untrusted[path.stem] = kerasnip.get_untrusted_blocks(path)
+        return kerasnip.load(path, trusted=untrusted[path.stem])
+
     readers = {
-        "kerasnip": kerasnip.load,
+        "kerasnip": load_trusting,
         "pickle": lambda p: pickle.loads(p.read_bytes()),
         "joblib": joblib.load,
         "cloudpickle": lambda p: cloudpickle.loads(p.read_bytes()),
@@ -546,10 +536,19 @@ FRESH_SCRIPT = """
         raise SystemExit("the blocks module must not be importable here")
     except ModuleNotFoundError:
         pass
-    est = kerasnip.load(folder / "gone.kerasnip")
+    try:
+        kerasnip.load(folder / "gone.kerasnip")
+        untrusted_error = None
+    except kerasnip.LoadError as exc:
+        untrusted_error = str(exc)
+    gone = "gone_blocks_for_kerasnip_test"
+    est = kerasnip.load(folder / "gone.kerasnip",
+                        trusted=[f"{gone}:start", f"{gone}:dense", f"{gone}:head"])
     X, y = np.load(folder / "gone_X.npy"), np.load(folder / "gone_y.npy")
     np.save(folder / "gone_proba.npy", est.predict_proba(X))
     report = {
+        "untrusted": untrusted,
+        "untrusted_error": untrusted_error,
         "evaluate": kerasnip.keras_evaluate(est, X, y),
         "table": list(kerasnip.predict_table(est, X, type="prob").columns),
         "tidy_rows": len(kerasnip.tidy(est)),
@@ -658,6 +657,15 @@ def test_fresh_process_predicts_without_the_blocks(fresh_process, gone_model):
     assert report["repr"] == "gone_spec(dense_units=6, fit_epochs=2, random_state=0)"
     assert report["plot_axes"] >= 2 and (folder / "gone_history.png").stat().st_size > 0
     assert report["epochs_after_partial_fit"] == 3
+
+
+def test_a_fresh_process_trusts_no_block_function_until_told(fresh_process):
+    report = fresh_process[1]
+    assert report["untrusted"]["clf"] == ["tests.blocks:dense_block", "tests.blocks:input_block",
+                                          "tests.blocks:softmax_output"]
+    assert "tests.functional_blocks:regression_output" in report["untrusted"]["persist_two_head"]
+    assert "does not trust" in report["untrusted_error"]
+    assert "gone_blocks_for_kerasnip_test:start" in report["untrusted_error"]
 
 
 def test_fresh_process_refit_names_the_block_that_cannot_be_imported(fresh_process):

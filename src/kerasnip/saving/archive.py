@@ -7,7 +7,8 @@ Two ways to keep a fitted estimator:
   so loading a file from someone else runs no code of theirs. The loaded
   estimator predicts, evaluates, continues training (``partial_fit``) and
   plots without the block functions being importable; a fresh ``fit`` needs
-  them and imports them then (never at load time).
+  them and imports them then (never at load time), which is why loading asks
+  that each be trusted (:mod:`kerasnip.loading`).
 * ``pickle``, ``joblib`` and ``cloudpickle`` go through
   ``KerasEstimator.__getstate__``, which stores the model as ``.keras`` bytes
   (:func:`~kerasnip.saving.keras_bytes.model_to_bytes`). Like any pickle, only

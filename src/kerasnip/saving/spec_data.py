@@ -13,9 +13,11 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from kerasnip.definition.blocks import BlockInfo, inp_spec
 from kerasnip.definition.spec import SpecDefinition
-from kerasnip.errors import BlockImportError
+from kerasnip.errors import BlockImportError, LoadError
 from kerasnip.saving import names
 from kerasnip.saving.codec import NotData, decode, encode
 
@@ -29,17 +31,58 @@ def block_import_path(function: Any) -> str | None:
     return f"{module}:{qualname}"
 
 
+def recorded_block(function: Any) -> tuple[str | None, dict[str, str] | None]:
+    """How a file records a block: its import path and its ``inp_spec`` renaming.
+
+    Parameters
+    ----------
+    function : callable
+        A block function, an :class:`~kerasnip.inp_spec` around one, or the
+        :class:`SavedBlock` of a loaded estimator.
+
+    Returns
+    -------
+    path : str or None
+        ``"module:qualname"``, or None for a function without one.
+    mapping : dict or None
+        The ``inp_spec`` renaming, if any.
+    """
+    if isinstance(function, SavedBlock):  # saved again after loading
+        return function.import_path, function.mapping
+    if isinstance(function, inp_spec):
+        return block_import_path(function.block), function.mapping
+    return block_import_path(function), None
+
+
+def is_plain_data(value: Any) -> bool:
+    """Whether ``value`` is JSON-like data: numbers, strings, None, and lists, tuples and
+    string-keyed dicts of them (what a block hyperparameter read from a file may be).
+
+    Parameters
+    ----------
+    value : object
+        Any value.
+
+    Returns
+    -------
+    bool
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, np.generic):
+        return value.dtype.kind in "biuf"
+    if isinstance(value, (list, tuple)):
+        return all(is_plain_data(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and is_plain_data(item) for key, item in value.items())
+    return False
+
+
 def spec_to_data(spec: SpecDefinition) -> dict[str, Any]:
     """A spec definition as JSON data: blocks by import path, defaults encoded."""
     blocks = []
     for name, info in spec.blocks.items():
-        function, mapping = info.function, None
-        if isinstance(function, SavedBlock):  # saved again after loading
-            function, mapping = function.import_path, function.mapping
-        elif isinstance(function, inp_spec):
-            function, mapping = function.block, function.mapping
-        path = function if isinstance(function, str) or function is None else (
-            block_import_path(function))
+        path, mapping = recorded_block(info.function)
         defaults, dropped = encode_values(info.defaults())
         if dropped:
             warnings.warn(
@@ -141,10 +184,16 @@ def spec_from_data(data: Mapping[str, Any]) -> SpecDefinition:
     blocks = {}
     for block in data["blocks"]:
         name = block["name"]
-        hyper = {
-            arg: inspect.Parameter(arg, inspect.Parameter.KEYWORD_ONLY, default=decode(default))
-            for arg, default in block["hyperparameters"].items()
-        }
+        hyper = {}
+        for arg, default in block["hyperparameters"].items():
+            value = decode(default)
+            if not is_plain_data(value):
+                # Hyperparameters become keyword arguments of the block function.
+                raise LoadError(
+                    f"block {name!r}'s hyperparameter {arg!r} is a {type(value).__name__}; "
+                    "a file's block hyperparameters may only be numbers, strings, None and "
+                    "lists or dicts of them.")
+            hyper[arg] = inspect.Parameter(arg, inspect.Parameter.KEYWORD_ONLY, default=value)
         blocks[name] = BlockInfo(
             name,
             SavedBlock(name, block["function"], block["inp_spec"]),
