@@ -13,7 +13,7 @@ STANDARD_BASES = {
     "BlockError": ValueError, "BuildError": RuntimeError, "NotTunedError": ValueError,
     "LoadError": ValueError, "BlockImportError": ImportError,
     "IntervalsNotAvailableError": ValueError, "MissingDependencyError": ImportError,
-    "DatasetError": ValueError,
+    "DatasetError": ValueError, "TrainingError": RuntimeError,
 }
 
 

@@ -20,6 +20,7 @@ from kerasnip.errors import (  # noqa: E402
     LoadError,
     MissingDependencyError,
     NotTunedError,
+    TrainingError,
 )
 from kerasnip.estimators.base import KerasEstimator  # noqa: E402
 from kerasnip.estimators.sequential import KerasClassifier, KerasRegressor  # noqa: E402
@@ -100,6 +101,7 @@ __all__ = [
     "NotTunedError",
     "ParameterSet",
     "SequenceWindows",
+    "TrainingError",
     "TuneResults",
     "__version__",
     "align_predictions",

@@ -28,6 +28,16 @@ num_samples = _num_samples
 check_sample_weight = _check_sample_weight
 
 
+
+def scorer_function(scorer: Any) -> Any:
+    """The metric function behind a scorer from ``sklearn.metrics.get_scorer`` (None for
+    another callable).
+
+    ``_BaseScorer._score_func``: private; no public accessor as of scikit-learn 1.9.
+    """
+    return getattr(scorer, "_score_func", None)
+
+
 # --------------------------------------------------------------------------- Keras
 
 

@@ -18,7 +18,9 @@ PARTIAL_SUFFIX = ".partial"
 
 def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
     """Return a ``" Did you mean 'x'?"`` suffix for an unknown ``name``, or ``""``."""
-    matches = difflib.get_close_matches(str(name), list(choices), n=n, cutoff=0.6)
+    # Choices gathered from several places may repeat a name; suggest it once.
+    matches = difflib.get_close_matches(str(name), list(dict.fromkeys(choices)), n=n,
+                                        cutoff=0.6)
     if not matches:
         return ""
     return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"

@@ -24,6 +24,10 @@ class NotTunedError(KerasnipError, ValueError):
     """A parameter is still marked with ``tune()`` when the model is fitted."""
 
 
+class TrainingError(KerasnipError, RuntimeError):
+    """Training diverged: the loss became NaN or infinite."""
+
+
 class LoadError(KerasnipError, ValueError):
     """A file cannot be loaded as a kerasnip estimator.
 

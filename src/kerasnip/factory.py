@@ -279,9 +279,10 @@ def _docstring(spec: SpecDefinition) -> str:
         injected = f"; injected: {', '.join(info.injected)}" if info.injected else ""
         lines.append(f"{name} : {fn}({hyper or 'no hyperparameters'}){injected}")
     lines += ["", "Parameters", "----------"]
+    outputs = spec.output_blocks()
     for p in spec.parameters:
         lines.append(f"{p.name} : default={p.default!r}")
-        lines.append(textwrap.indent(_describe(p), "    "))
+        lines.append(textwrap.indent(_describe(p, outputs), "    "))
     lines += [
         "",
         "Notes",
@@ -292,7 +293,9 @@ def _docstring(spec: SpecDefinition) -> str:
     return "\n".join(lines)
 
 
-def _describe(p: ParamInfo) -> str:
+def _describe(p: ParamInfo, outputs: tuple[str, ...]) -> str:
+    if p.role == "num" and p.block in outputs:
+        return f"Must be 1: block {p.block!r} makes the model's output."
     if p.role == "num":
         return f"How many times block {p.block!r} is applied (0 removes it)."
     if p.role == "block":

@@ -91,6 +91,18 @@ class SpecDefinition:
         _check_unique(self)
         _check_injected(self)
 
+    def output_blocks(self) -> tuple[str, ...]:
+        """The blocks that make the model's output(s): a sequential spec's last block, a
+        functional spec's output block(s).
+
+        Returns
+        -------
+        tuple of str
+        """
+        if self.kind == "sequential":
+            return (list(self.blocks)[-1],)
+        return self.graph().outputs
+
     def repeatable(self, block: str) -> bool:
         """Whether ``num_{block}`` exists for ``block``."""
         info = self.blocks[block]

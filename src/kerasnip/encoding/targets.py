@@ -39,6 +39,8 @@ from kerasnip.registry import loss_name
 
 TARGET_FORMATS = ("onehot", "integer", "binary")
 HEAD_KINDS = ("classification", "regression")
+# float32 softmax rows sum to 1 within about 1e-6, float16 ones within about 1e-3.
+_PROBABILITY_TOLERANCE = 1e-2
 _DEFAULT_METRICS = {"classification": ("accuracy",), "regression": ("mean_absolute_error",)}
 
 
@@ -255,7 +257,25 @@ def class_probabilities(raw: np.ndarray, target_format: str | None) -> np.ndarra
 
     A ``"binary"`` output is one sigmoid column, the positive class's
     probability; the others already have a column per class.
+
+    Raises
+    ------
+    ValueError
+        When the output is not probabilities (an output layer without a
+        softmax or sigmoid activation): values outside [0, 1], or rows of a
+        per-class output that do not sum to 1.
     """
+    low, high = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 1.0)
+    sums = raw.sum(axis=1) if target_format != "binary" and raw.size else np.ones(1)
+    if low < -_PROBABILITY_TOLERANCE or high > 1 + _PROBABILITY_TOLERANCE or np.any(
+            np.abs(sums - 1) > _PROBABILITY_TOLERANCE):
+        raise ValueError(
+            f"The model's output is not class probabilities: its values range from {low:.3g} "
+            f"to {high:.3g} and its rows sum to {float(sums.min()):.3g}..{float(sums.max()):.3g}. "
+            "Give the output layer activation='softmax' (one unit per class) or 'sigmoid' "
+            "(one unit, two classes); a model trained on logits (a loss with from_logits=True) "
+            "needs a keras.layers.Softmax() after them for predict and predict_proba."
+        )
     if target_format == "binary":
         positive = raw.reshape(-1)
         return np.column_stack([1.0 - positive, positive])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -27,7 +28,7 @@ from kerasnip._compat import check_sample_weight
 from kerasnip.build import build_model
 from kerasnip.definition.spec import SpecDefinition, SpecMeta, check_parameter_names
 from kerasnip.encoding import features, targets
-from kerasnip.errors import NotTunedError
+from kerasnip.errors import BuildError, NotTunedError, TrainingError
 from kerasnip.markers import tune
 from kerasnip.runtime import memory, pool, runner
 from kerasnip.runtime.seeding import SEED_SPAN, seeded
@@ -37,6 +38,11 @@ from kerasnip.saving.keras_bytes import model_from_bytes, model_to_bytes
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+#: What fit says when fit_epochs=0 leaves the model as it was initialised.
+UNTRAINED_WARNING = ("fit_epochs=0 trains nothing: the model keeps the weights it was "
+                     "initialised with. Set fit_epochs to 1 or more.")
 
 
 def _check_fit_numbers(params: dict[str, Any]) -> None:
@@ -143,6 +149,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
                 "kerasnip.finalize(spec, best) or set_params) or tune them with "
                 "kerasnip.tune_grid / GridSearchCV before fitting."
             )
+        outputs = self._spec().output_blocks()
         for p in self._spec().parameters:
             if p.role == "num":
                 value = params[p.name]
@@ -150,6 +157,12 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
                     raise ValueError(
                         f"{p.name} must be a non-negative integer (how many times block "
                         f"{p.block!r} is applied; 0 removes it), got {value!r}."
+                    )
+                if p.block in outputs and value != 1:
+                    raise ValueError(
+                        f"{p.name} must be 1, got {value!r}: block {p.block!r} makes the "
+                        "model's output, so repeating it stacks a second output layer and 0 "
+                        "leaves the model without one. Repeat or remove a hidden block instead."
                     )
         if params["learn_rate"] is not None and (
             not isinstance(params["learn_rate"], Real) or params["learn_rate"] <= 0
@@ -200,6 +213,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         """
         self._require_y(y)
         self._validate_params()
+        if self.fit_epochs == 0:
+            warnings.warn(UNTRAINED_WARNING, UserWarning, stacklevel=2)
         self.seed_ = self._draw_seed()
         X = self._prepare_features(X, reset=True)
         self._check_lengths(X, y)
@@ -244,7 +259,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None. "
-                "Pass the labels (classification) or targets (regression) to fit."
+                "Pass the labels (classification) or targets (regression) with X."
             )
 
     def initialize(self, X: Any) -> KerasEstimator:
@@ -349,11 +364,27 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             )
         self.fit_time_ = time.perf_counter() - started
         self._record_history(history.history)
+        self._check_converged(X)
         # A reference (no copy) for kerasnip.intervals, which computes its posterior
         # lazily from the last fit's data; the count tells it when a cached one is stale.
         self._fit_data = (X, y, sample_weight)
         self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
+
+    def _check_converged(self, X: Any) -> None:
+        """Raise when training diverged (the runner stopped it at a non-finite loss)."""
+        losses = self.history_["loss"].to_numpy() if "loss" in self.history_ else np.ones(1)
+        diverged = np.flatnonzero(~np.isfinite(losses))
+        if not len(diverged):
+            return
+        largest = max(float(np.max(np.abs(x))) for x in (X if isinstance(X, list) else [X]))
+        raise TrainingError(
+            f"Training diverged: the loss was {losses[diverged[0]]} at epoch "
+            f"{int(self.history_['epoch'].iloc[diverged[0]])}, so training stopped and every "
+            f"prediction would be NaN. The inputs may need scaling (the largest absolute value "
+            f"in X is {largest:.3g}; standardise X, e.g. with sklearn.preprocessing."
+            "StandardScaler in a Pipeline), or the learning rate may be too high (learn_rate)."
+        )
 
     def _fit_kwargs(self) -> dict[str, Any]:
         kwargs = self.routed_params()["fit"]
@@ -409,6 +440,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     def _prepare_fitted_data(self, X: Any, y: Any, sample_weight: Any = None
                              ) -> tuple[Any, Any, np.ndarray | None]:
         """Inputs, encoded targets and weights for the fitted model (evaluation, intervals)."""
+        self._require_y(y)
         X = self._prepare_features(X, reset=False)
         self._check_lengths(X, y)
         return X, self._encode_targets(y), self._sample_weight(sample_weight, X)
@@ -420,7 +452,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
         if sample_weight is None:
             return None
-        return check_sample_weight(sample_weight, X, dtype=np.float32)
+        # Negative weights would make the loss reward errors (scikit-learn refuses them too).
+        return check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
 
     def _injected(self) -> dict[str, Any]:
         return {"input_shape": self.input_shape_}
@@ -431,7 +464,30 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         return np.asarray(runner.predict(self, X, batch_size=self.fit_batch_size or 32))
 
     def _check_model_output(self, model: Any) -> None:
-        """Subclasses compare the model's output width to the targets."""
+        """Check the model's outputs against the targets: one row of units per sample, of
+        the width the targets need (subclasses check the width)."""
+        for name, tensor in self._named_outputs(model).items():
+            shape = tuple(tensor.shape)
+            if len(shape) != 2:
+                spec = self._spec()
+                block = name or spec.output_blocks()[0]
+                where = "The model's output" if name is None else f"Output {name!r}"
+                raise BuildError(
+                    f"{where} has shape {shape}, but an output must be one row of units per "
+                    "sample, (batch, units), as the targets are. The layers keep extra "
+                    f"dimensions of the input (X has per-sample shape {self.input_shape_}): add "
+                    f"keras.layers.Flatten() (or a pooling layer) before block {block!r}, e.g. "
+                    f"at the end of block {next(iter(spec.blocks))!r}."
+                )
+        self._check_output_width(model)
+
+    def _check_output_width(self, model: Any) -> None:
+        """Subclasses compare the output width to the targets and pick their encoding."""
+
+    @staticmethod
+    def _named_outputs(model: Any) -> dict[str | None, Any]:
+        """The model's output tensors by output block (``None`` for the one output)."""
+        return {None: model.outputs[0]}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

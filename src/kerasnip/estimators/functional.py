@@ -167,10 +167,14 @@ class MultiOutputEstimator(FunctionalEstimator):
     # ------------------------------------------------------------------ model
 
     @staticmethod
-    def _head_units(model: Any) -> dict[str, int]:
-        return {name: int(tensor.shape[-1]) for name, tensor in model.output.items()}
+    def _named_outputs(model: Any) -> dict[str | None, Any]:
+        return dict(model.output)
 
-    def _check_model_output(self, model: Any) -> None:
+    def _head_units(self, model: Any) -> dict[str, int]:
+        return {name: int(tensor.shape[-1])
+                for name, tensor in self._named_outputs(model).items()}
+
+    def _check_output_width(self, model: Any) -> None:
         losses = per_head(self.compile_loss, dict.fromkeys(self.heads_), "loss")
         for name, units in self._head_units(model).items():
             self.heads_[name].settle(units, losses[name])

@@ -35,7 +35,7 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
     def _injected(self) -> dict[str, Any]:
         return {**super()._injected(), "num_classes": len(self.classes_)}
 
-    def _check_model_output(self, model: Any) -> None:
+    def _check_output_width(self, model: Any) -> None:
         self.target_format_ = targets.classification_target_format(
             self._output_units(model), len(self.classes_), self.compile_loss
         )
@@ -136,7 +136,7 @@ class KerasRegressor(RegressorMixin, KerasEstimator):
     def _injected(self) -> dict[str, Any]:
         return {**super()._injected(), "num_outputs": self.n_outputs_}
 
-    def _check_model_output(self, model: Any) -> None:
+    def _check_output_width(self, model: Any) -> None:
         targets.check_regression_width(self._output_units(model), self.n_outputs_)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,6 +45,23 @@ def _reseed_class() -> type:
     return Reseed
 
 
+@functools.cache
+def _stop_when_diverged_class() -> type:
+    import keras
+
+    class StopWhenDiverged(keras.callbacks.Callback):
+        """Stop training once an epoch's loss is NaN or infinite: every later step would
+        only spread it. Checked per epoch (a per-batch check would make Keras fetch every
+        batch's loss from the device)."""
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.model.stop_training = True
+
+    return StopWhenDiverged
+
+
 def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
     """``estimator.model_.fit`` run so a reused model trains exactly like a fresh one.
 
@@ -55,7 +73,7 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
         Prepared training data.
     seed : int or None
         This run's seed; the generators are seeded with it again once Keras has
-        set up training.
+        set up training. Training stops after an epoch whose loss is not finite.
     **kwargs : dict
         Further arguments of ``keras.Model.fit`` (``callbacks`` are fresh copies).
 
@@ -63,7 +81,7 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
     -------
     keras.callbacks.History
     """
-    callbacks = list(kwargs.pop("callbacks", None) or ())
+    callbacks = [*(kwargs.pop("callbacks", None) or ()), _stop_when_diverged_class()()]
     if seed is not None:
         callbacks.insert(0, _reseed_class()(seed))
     if _pads_training(estimator.model_, kwargs):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from typing import Any
 
 import pandas as pd
 from sklearn.base import clone
 
 from kerasnip._utils import error_message
+from kerasnip.estimators.base import UNTRAINED_WARNING
 from kerasnip.tuning.grids import as_grid_frame, grid_settings
 from kerasnip.tuning.params import check_spec, extract_parameter_set
 
@@ -61,8 +64,10 @@ def compile_keras_grid(spec: Any, grid: pd.DataFrame, X: Any, y: Any) -> pd.Data
 
 def _build_and_compile(estimator: Any, X: Any, y: Any) -> Any:
     # A fit of zero epochs runs every check, the build and the compile of a
-    # real fit, and trains nothing.
-    return estimator.set_params(fit_epochs=0).fit(X, y).model_
+    # real fit, and trains nothing (which is what its warning is about).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=re.escape(UNTRAINED_WARNING))
+        return estimator.set_params(fit_epochs=0).fit(X, y).model_
 
 
 def _check_compiled(compiled: pd.DataFrame) -> None:

@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from kerasnip._compat import num_samples, safe_indexing
+from kerasnip._compat import num_samples, safe_indexing, scorer_function
 from kerasnip._utils import (
     PARTIAL_SUFFIX,
     atomic_output,
@@ -182,6 +182,9 @@ def tune_grid(
         spec = clone(spec).set_params(random_state=random_state)
     n_samples = num_samples(next(iter(X.values())) if isinstance(X, Mapping) else X)
     y_for_cv = None if isinstance(y, Mapping) else y
+    if isinstance(resamples, bool) or (isinstance(resamples, Integral) and resamples < 2):
+        raise ValueError(f"resamples must be a number of folds of at least 2 (or a "
+                         f"cross-validation splitter), got {resamples!r}.")
     cv = check_cv(resamples, y_for_cv, classifier=is_classifier(spec))
     splits = [
         (np.asarray(train), np.asarray(test))
@@ -489,8 +492,6 @@ def _check_param_set(params: ParameterSet | None, marked: ParameterSet) -> Param
 
 
 def _scorers(metrics: Any, spec: Any) -> dict[str, Callable]:
-    from sklearn.metrics import get_scorer, get_scorer_names
-
     if metrics is None:
         metrics = ["accuracy"] if is_classifier(spec) else ["r2"]
     if isinstance(metrics, str) or callable(metrics):
@@ -515,6 +516,7 @@ def _scorers(metrics: Any, spec: Any) -> dict[str, Callable]:
                     "scorer(estimator, X, y) callable."
                 )
             scorers[name] = get_scorer(metric)
+            _check_metric_kind(name, scorers[name], spec)
         elif callable(metric):
             scorers[name] = metric
         else:
@@ -522,8 +524,30 @@ def _scorers(metrics: Any, spec: Any) -> dict[str, Callable]:
     return scorers
 
 
+_CLASSIFICATION_METRICS = ("sklearn.metrics._classification", "sklearn.metrics._ranking")
+_SUGGESTED = {"classification": "'accuracy', 'balanced_accuracy', 'f1_macro' or 'neg_log_loss'",
+              "regression": "'r2', 'neg_mean_squared_error' or 'neg_mean_absolute_error'"}
+
+
+def _check_metric_kind(name: str, scorer: Any, spec: Any) -> None:
+    """Refuse a regression metric for a classifier and the other way round, before any fit
+    (every fold would fail, or worse, score labels as numbers)."""
+    module = getattr(scorer_function(scorer), "__module__", "")
+    kind = ("regression" if module == "sklearn.metrics._regression"
+            else "classification" if module in _CLASSIFICATION_METRICS else None)
+    definition = type(spec).kerasnip_spec
+    if kind is None or (definition.kind == "functional" and definition.graph().multi_output):
+        return  # another family of metric, or heads of both kinds (use head_scorer)
+    expected = "classification" if is_classifier(spec) else "regression"
+    if kind != expected:
+        raise ValueError(
+            f"metric {name!r} scores {kind}, but {type(spec).__name__} is a {expected} model. "
+            f"Use a {expected} scorer such as {_SUGGESTED[expected]}."
+        )
+
+
 def _callable_name(fn: Callable) -> str:
-    inner = getattr(fn, "_score_func", fn)
+    inner = scorer_function(fn) or fn
     return getattr(inner, "__name__", type(inner).__name__)
 
 
