@@ -8,6 +8,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 import kerasnip
@@ -166,3 +168,109 @@ def test_a_parameter_named_after_a_method_is_a_load_error(classifier_bytes):
     params = {**_manifest(payload)["params"], "predict": "str"}
     with pytest.raises(LoadError, match=r"sets parameter\(s\) \['predict'\]"):
         kerasnip.load(io.BytesIO(manifest_with(payload, params=params)))
+
+
+# --------------------------------------------------------------------------- any file
+
+
+_DANGEROUS = ["os:system", "subprocess:run", "builtins:exec", "os:makedirs", "pickle:loads"]
+_TAGS = ["scalar", "ndarray", "tuple", "dict", "frame", "tune", "class_encoder", "dataclass",
+         "registered", "pickle", "module"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False)
+    | st.text(max_size=12) | st.sampled_from(_DANGEROUS),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=16,
+)
+_FIELDS = st.sampled_from(["items", "dtype", "shape", "data", "value", "class", "fields", "kind",
+                           "name", "id", "classes", "columns"])
+_TAGGED = st.builds(lambda tag, fields: {"__kerasnip__": tag, **fields}, st.sampled_from(_TAGS),
+                    st.dictionaries(_FIELDS, _JSON, max_size=4))
+_VALUES = st.one_of(_JSON, _TAGGED)
+
+
+def _paths(value, prefix=()):
+    """Every place in a manifest a value can be put (dict keys and list positions)."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            yield from _paths(item, (*prefix, index))
+
+
+def _replaced(manifest, path, value):
+    """``manifest`` with ``value`` at ``path``; unchanged when an earlier replacement
+    removed that place."""
+    if not path:
+        return value
+    copy_ = json.loads(json.dumps(manifest))
+    target = copy_
+    try:
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    except (KeyError, IndexError, TypeError):
+        return manifest
+    return copy_
+
+
+def _load_bounded(payload: bytes):
+    """Load ``payload``: an estimator or a LoadError, nothing imported, bounded memory."""
+    import sys
+    import tracemalloc
+
+    modules = set(sys.modules)
+    tracemalloc.start()
+    try:
+        try:
+            result = kerasnip.load(io.BytesIO(payload))
+        except LoadError as exc:
+            result = exc
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert set(sys.modules) - modules == set(), "loading imported a module"
+    assert peak < 64 * 2**20
+    return result
+
+
+@pytest.fixture(scope="module")
+def valid_file(reg_spec, regression_data):
+    X, y = regression_data
+    payload = _saved(reg_spec(fit_epochs=1, random_state=0, hidden_units=4).fit(X, y))
+    kerasnip.load(io.BytesIO(payload))  # what a first load imports, imported now
+    return payload, _manifest(payload)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_manifest_loads_or_is_a_load_error(valid_file, data):
+    payload, manifest = valid_file
+    paths = list(_paths(manifest))
+    for _ in range(data.draw(st.integers(1, 3))):
+        manifest = _replaced(manifest, data.draw(st.sampled_from(paths)), data.draw(_VALUES))
+    _load_bounded(manifest_with(payload, **manifest) if isinstance(manifest, dict)
+                  else _with_member(payload, kerasnip_json=json.dumps(manifest).encode()))
+
+
+def _with_member(payload, **members):
+    from tests.helpers import rewrite_archive
+
+    return rewrite_archive(payload, **members)
+
+
+@settings(max_examples=60, deadline=None)
+@given(members=st.lists(st.tuples(
+    st.sampled_from(["kerasnip.json", "model.keras", "config.json", "../escape", "x"]),
+    st.one_of(st.binary(max_size=300), _VALUES.map(lambda v: json.dumps(v).encode()))),
+    max_size=4), raw=st.binary(max_size=300))
+def test_any_archive_is_a_load_error(valid_file, members, raw):
+    assert isinstance(_load_bounded(raw), LoadError)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members:
+            archive.writestr(name, content)
+    assert isinstance(_load_bounded(buffer.getvalue()), LoadError)

@@ -21,8 +21,9 @@ import their functions only when a model is built
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -85,14 +86,12 @@ def load(path: PathOrFile, *, trusted: Iterable[str | Callable[..., Any]] | None
     >>> kerasnip.load("mlp.kerasnip").predict(X)  # doctest: +SKIP
     """
     source = getattr(path, "name", path)
-    try:
+    with _manifest_errors(source):
         manifest, model_bytes = read_archive(path)
         untrusted = _untrusted_blocks(manifest, trusted)
         if untrusted:
             raise LoadError(_untrusted_message(untrusted))
         objects = objects_for(manifest.get("registered", {}))
-    except LoadError as exc:
-        raise LoadError(f"Cannot load {source!r}: {exc}") from exc.__cause__
     try:
         model = model_from_bytes(model_bytes, safe_mode=safe_mode, objects=objects)
     except Exception as exc:
@@ -103,11 +102,20 @@ def load(path: PathOrFile, *, trusted: Iterable[str | Callable[..., Any]] | None
             "register_keras_loss / register_keras_metric, or "
             "keras.saving.register_keras_serializable) before loading."
         ) from exc
-    try:
+    with _manifest_errors(source):
         return _restore(manifest, model)
+
+
+@contextlib.contextmanager
+def _manifest_errors(source: Any) -> Iterator[None]:
+    """Every failure to make sense of a file becomes a LoadError naming the file: a
+    manifest's values can have any JSON shape, so reading one can fail in any of these
+    ways."""
+    try:
+        yield
     except LoadError as exc:
-        raise LoadError(f"Cannot load {source!r}: {exc}") from exc
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise LoadError(f"Cannot load {source!r}: {exc}") from exc.__cause__
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise LoadError(
             f"Cannot load {source!r}: its manifest is damaged ({type(exc).__name__}: {exc})."
         ) from exc
@@ -175,11 +183,8 @@ def get_untrusted_blocks(path: PathOrFile) -> list[str]:
         ``"module:qualname"`` paths, sorted; empty when every block function
         is a block of a spec created in this process.
     """
-    try:
+    with _manifest_errors(getattr(path, "name", path)):
         return _untrusted_blocks(read_archive(path)[0], None)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise LoadError(f"Cannot read the blocks of {getattr(path, 'name', path)!r}: its "
-                        f"manifest is damaged ({type(exc).__name__}: {exc}).") from exc
 
 
 def _untrusted_blocks(manifest: Mapping[str, Any],

@@ -44,20 +44,24 @@ def stack_array_column(column: pd.Series) -> np.ndarray:
     return np.stack(cells)
 
 
+_ENCODE_HINT = ("Keras models need numbers: encode them first, e.g. in a Pipeline with a "
+                "ColumnTransformer and sklearn.preprocessing.OneHotEncoder (categories) or "
+                "OrdinalEncoder.")
+
+
 def as_feature_array(X: Any) -> Any:
-    """Unwrap an array-valued DataFrame column and refuse a DataFrame with
-    non-numeric (bool counts as numeric) columns; anything else is returned as is."""
+    """Unwrap an array-valued DataFrame column and refuse text: a DataFrame with
+    non-numeric (bool counts as numeric) columns, or an array of strings; anything else
+    is returned as is."""
     if is_array_column_frame(X):
         return stack_array_column(X.iloc[:, 0])
     if isinstance(X, pd.DataFrame):
         non_numeric = [str(c) for c, dtype in X.dtypes.items()
                        if not pd.api.types.is_numeric_dtype(dtype)]
         if non_numeric:
-            raise ValueError(
-                f"X has non-numeric column(s) {non_numeric[:10]}. Keras models need numbers: "
-                "encode them first, e.g. in a Pipeline with a ColumnTransformer and "
-                "sklearn.preprocessing.OneHotEncoder (categories) or OrdinalEncoder."
-            )
+            raise ValueError(f"X has non-numeric column(s) {non_numeric[:10]}. {_ENCODE_HINT}")
+    elif isinstance(X, np.ndarray) and X.dtype.kind in "US":
+        raise ValueError(f"X holds text (dtype {X.dtype}). {_ENCODE_HINT}")
     return X
 
 

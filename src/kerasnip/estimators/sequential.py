@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
 
 from kerasnip.encoding import targets
 from kerasnip.estimators.base import KerasEstimator
@@ -138,6 +139,26 @@ class KerasRegressor(RegressorMixin, KerasEstimator):
 
     def _check_output_width(self, model: Any) -> None:
         targets.check_regression_width(self._output_units(model), self.n_outputs_)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² on ``(X, y)``, as scikit-learn's regressors; y must have the fitted columns.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Inputs, in the same form as during fit.
+        y : array-like of shape (n,) or (n, n_outputs)
+            True values.
+        sample_weight : array-like of shape (n,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self, "model_")
+        targets.check_target_width(targets.regression_targets(y), self.n_outputs_)
+        return super().score(X, y, sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, shaped like the y given to fit.
