@@ -1,8 +1,10 @@
 """Benchmark 2: the getting-started tuning workload, kerasnip against its peers.
 
-27 configurations x 3 folds on 100 MNIST rows, 30 epochs, batch 32, Adam,
-accuracy; every contender in its own fresh process, on the same backend in
-one run, with the same stratified folds and without a final refit.
+27 configurations x 3 folds on 100 MNIST rows, 30 epochs, accuracy; every
+contender in its own fresh process, on the same backend in one run, with the
+same stratified folds and without a final refit. The headline is the run as
+the vignette writes it (batch 128, a validation split of 0.2, RMSprop); the
+variant with batch 32, no validation split and Adam follows.
 """
 
 from __future__ import annotations
@@ -54,8 +56,15 @@ def sizes(quick: bool) -> tuple[int, int, int]:
     return (100, 9, 5) if quick else (100, 27, 30)
 
 
+WORKLOAD_TEXT = {
+    "vignette": "batch 128, `fit_validation_split=0.2`, RMSprop (the vignette's settings)",
+    "batch32": "batch 32, no validation split, Adam",
+}
+
+
 def measure(ctx: Context, rows: int, grid: int, epochs: int,
-            contenders: tuple[Contender, ...] = CONTENDERS) -> dict[str, dict[str, list]]:
+            contenders: tuple[Contender, ...] = CONTENDERS,
+            workload: str = "batch32") -> dict[str, dict[str, list]]:
     """Run every contender ``ctx.repeats`` times per backend: backend -> key -> runs.
 
     The first ``tune_grid`` run also finalizes the best configuration and scores it
@@ -70,7 +79,7 @@ def measure(ctx: Context, rows: int, grid: int, epochs: int,
                     if backend not in c.backends:
                         continue
                     task = {"kind": "tune", "contender": c.task, "rows": rows, "grid": grid,
-                            "epochs": epochs, "before": c.before,
+                            "epochs": epochs, "before": c.before, "workload": workload,
                             "finalize": c.key == "tune_grid" and repeat == 0}
                     env = {"KERASNIP_REUSE": "0" if c.before else "1"}
                     # The cold tune_grid run fills `cache`; the warm one reads it.
@@ -91,22 +100,44 @@ def _seconds(runs: list[dict[str, Any]]) -> list[float]:
 def run(ctx: Context) -> str:
     load = load_average()
     rows, grid, epochs = sizes(ctx.quick)
-    results = measure(ctx, rows, grid, epochs)
-    save_json(ctx, "tuning", results)
+    # The vignette's run is the headline; "before reuse" is history, measured on the variant.
+    vignette = measure(ctx, rows, grid, epochs, tuple(c for c in CONTENDERS if not c.before),
+                       workload="vignette")
+    variant = measure(ctx, rows, grid, epochs, workload="batch32")
+    save_json(ctx, "tuning", {"vignette": vignette, "batch32": variant})
     lines = [
         *header(ctx, TITLE, load, ctx.backends),
         f"The getting-started tuning run: a regular grid of {grid} configurations "
         "(`num_hidden_1` 1-3, `hidden_1_units` 64-256, `hidden_1_rate` 0.2-0.4), "
-        f"3 stratified folds of {rows} MNIST training rows, {epochs} epochs, batch 32, "
-        "Adam, scored by accuracy, no final refit, one process per contender (so nothing is "
+        f"3 stratified folds of {rows} MNIST training rows, {epochs} epochs, "
+        "scored by accuracy, no final refit, one process per contender (so nothing is "
         "shared between them), the same `StratifiedKFold(3)` splits for everyone. "
-        "The peers get an equivalent build function (same layers, same compile settings). "
-        "*Cold*: an empty JAX compilation cache; *warm*: a second run over the cache the "
-        f"cold run filled. {ctx.repeats} repeat(s); times are min / median. "
+        "The peers get an equivalent build function (same layers, same compile and fit "
+        "settings). *Cold*: an empty JAX compilation cache; *warm*: a second run over the "
+        f"cache the cold run filled. {ctx.repeats} repeat(s); times are min / median. "
         "`python -m bench tuning`.",
         "",
+        f"### Headline: {WORKLOAD_TEXT['vignette']}",
+        "",
+        *_table(vignette, goal=6.0),
+        *_compilations(vignette, grid),
+        f"### Variant: {WORKLOAD_TEXT['batch32']}",
+        "",
+        *_table(variant, goal=3.0),
     ]
-    summary = {}
+    if "jax" in variant and _seconds(variant["jax"].get("tune_grid_before", [])):
+        before = min(_seconds(variant["jax"]["tune_grid_before"]))
+        after = min(_seconds(variant["jax"]["tune_grid"]))
+        lines.append(f"- Before/after compiled-model reuse on JAX: {fmt_s(before)} -> "
+                     f"{fmt_s(after)} ({before / after:.2f}x).")
+    lines += _where_the_time_goes(variant, grid, epochs)
+    lines += [f"- Note: {note}" for note in ctx.notes]
+    return "\n".join(lines)
+
+
+def _table(results: dict, goal: float) -> list[str]:
+    """One table per backend, then how tune_grid compares with the fastest peer."""
+    lines, summary = [], {}
     for backend, per in results.items():
         peers = {k: min(_seconds(per[k])) for k in PEERS if _seconds(per.get(k, []))}
         fastest_peer = min(peers.values()) if peers else None
@@ -137,22 +168,38 @@ def run(ctx: Context) -> str:
         if fastest_peer and _seconds(per.get("tune_grid", [])):
             summary[backend] = (min(_seconds(per["tune_grid"])), fastest_peer)
     for backend, (ours, peer) in summary.items():
-        verdict = "meets" if peer / ours >= 3 else "misses"
+        verdict = "meets" if peer / ours >= goal else "misses"
         lines.append(f"- {backend}: `tune_grid` (cold cache) is {peer / ours:.2f}x faster than "
-                     f"the fastest peer ({fmt_s(peer)} vs {fmt_s(ours)}): {verdict} the 3x goal.")
+                     f"the fastest peer ({fmt_s(peer)} vs {fmt_s(ours)}): {verdict} the "
+                     f"{goal:g}x goal.")
     if "jax" in summary and len(summary) > 1:
         best_peer = min(peer for _, peer in summary.values())
         ours = summary["jax"][0]
         lines.append(f"- `tune_grid` on JAX ({fmt_s(ours)}) against the fastest peer on any "
                      f"backend ({fmt_s(best_peer)}): {best_peer / ours:.2f}x.")
-    if "jax" in results and _seconds(results["jax"].get("tune_grid_before", [])):
-        before = min(_seconds(results["jax"]["tune_grid_before"]))
-        after = min(_seconds(results["jax"]["tune_grid"]))
-        lines.append(f"- Before/after compiled-model reuse on JAX: {fmt_s(before)} -> "
-                     f"{fmt_s(after)} ({before / after:.2f}x).")
-    lines += _where_the_time_goes(results, grid, epochs)
-    lines += [f"- Note: {note}" for note in ctx.notes]
-    return "\n".join(lines)
+    return [*lines, ""]
+
+
+def _compilations(results: dict, grid: int) -> list[str]:
+    """What the validation split costs in compilations on JAX, and where the time goes."""
+    runs = [r for r in results.get("jax", {}).get("tune_grid", []) if "compiles" in r]
+    if not runs:
+        return []
+    run = min(runs, key=lambda r: r["seconds"])
+    compiled = sum(run["compile_seconds"].values())
+    counts = run["compiles"]
+    return [
+        f"Where the time goes (JAX, cold cache, fastest repeat): {compiled:.0f} s of "
+        f"{run['seconds']:.0f} s ({compiled / run['seconds']:.0%}) is XLA compilation: "
+        f"{counts.get('train_step', 0)} train, {counts.get('test_step', 0)} validation and "
+        f"{counts.get('predict_step', 0)} predict steps for {grid} configurations. The folds' "
+        "training parts hold 52 or 53 rows after the split; `tune_grid` holds out the "
+        "validation rows itself (the last 20%, as Keras does) and pads both parts to whole "
+        "batches with zero-weight rows (metrics are compiled as weighted metrics, so the "
+        "copies count nowhere), so each configuration compiles one train step where Keras's "
+        "own split compiles one per training size.",
+        "",
+    ]
 
 
 def _where_the_time_goes(results: dict, grid: int, epochs: int) -> list[str]:

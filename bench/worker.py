@@ -194,10 +194,13 @@ def _tuning_contender(task: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Cal
     import kerasnip
     from bench import workloads
 
-    epochs, size = task["epochs"], task["grid"]
+    epochs, size, workload = task["epochs"], task["grid"], task.get("workload", "batch32")
+    settings = workloads.TUNING_WORKLOADS[workload]
+    batch, split, optimizer = (settings["batch_size"], settings["validation_split"] or 0.0,
+                               settings["optimizer"])
     folds = StratifiedKFold(3)
     if task["contender"] in ("tune_grid", "gridsearch"):
-        spec = workloads.tuning_spec(epochs)
+        spec = workloads.tuning_spec(epochs, workload)
         grid = workloads.tuning_grid(spec, size)
         if task["contender"] == "tune_grid":
             return lambda: kerasnip.tune_grid(spec, X, y, resamples=3, grid=grid,
@@ -206,17 +209,20 @@ def _tuning_contender(task: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Cal
         # cv=3: scikit-learn chooses StratifiedKFold because the spec is a classifier.
         search = GridSearchCV(spec, param_grid, cv=3, scoring="accuracy", refit=False)
         return lambda: search.fit(X, y)
-    configs = workloads.grid_rows(workloads.tuning_grid(workloads.tuning_spec(epochs), size))
+    configs = workloads.grid_rows(workloads.tuning_grid(workloads.tuning_spec(epochs, workload),
+                                                        size))
     n_features, n_classes = X.shape[1], len(np.unique(y))
     if task["contender"] == "scikeras":
         from scikeras.wrappers import KerasClassifier
 
         def build(num_hidden: int, units: int, rate: float) -> Any:
-            return workloads.raw_mlp(n_features, n_classes, [(units, rate)] * num_hidden)
+            return workloads.raw_mlp(n_features, n_classes, [(units, rate)] * num_hidden,
+                                     optimizer)
 
         est = KerasClassifier(model=build, model__num_hidden=1, model__units=64,
                               model__rate=0.2, loss="categorical_crossentropy",
-                              epochs=epochs, batch_size=32, verbose=0, random_state=1)
+                              epochs=epochs, batch_size=batch, validation_split=split,
+                              verbose=0, random_state=1)
         param_grid = [{f"model__{k}": [v] for k, v in (
             ("num_hidden", c["num_hidden_1"]), ("units", c["hidden_1_units"]),
             ("rate", c["hidden_1_rate"]))} for c in configs]
@@ -227,7 +233,8 @@ def _tuning_contender(task: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Cal
         import keras
 
         def build_model(X: Any, y: Any, num_hidden: int, units: int, rate: float) -> Any:
-            return workloads.raw_mlp(X.shape[1], y.shape[1], [(units, rate)] * num_hidden)
+            return workloads.raw_mlp(X.shape[1], y.shape[1], [(units, rate)] * num_hidden,
+                                     optimizer)
 
         keras.utils.set_random_seed(1)
         est = keras.wrappers.SKLearnClassifier(model=build_model)
@@ -236,7 +243,8 @@ def _tuning_contender(task: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Cal
              "rate": c["hidden_1_rate"]} for c in configs]}
         search = GridSearchCV(est, param_grid, cv=folds, scoring="accuracy", refit=False)
         # Its __sklearn_clone__ drops fit_kwargs, so the fit settings go through fit().
-        return lambda: search.fit(X, y, epochs=epochs, batch_size=32, verbose=0)
+        return lambda: search.fit(X, y, epochs=epochs, batch_size=batch, validation_split=split,
+                                  verbose=0)
     raise ValueError(f"unknown contender {task['contender']!r}")
 
 
@@ -275,7 +283,7 @@ def task_tune(task: dict[str, Any]) -> dict[str, Any]:
     if task.get("finalize"):
         import kerasnip
 
-        spec = workloads.tuning_spec(task["epochs"])
+        spec = workloads.tuning_spec(task["epochs"], task.get("workload", "batch32"))
         final = kerasnip.finalize(spec, result.select_best("accuracy")).fit(X, y)
         out["final_test_accuracy"] = float(final.score(X_test, y_test))
         out["test_rows"] = len(X_test)

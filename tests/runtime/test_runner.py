@@ -97,6 +97,24 @@ def test_whole_batches_compile_one_training_step_for_folds_of_any_size(clf_spec,
     assert _step_compiles("train_step", fit_plain) == 3
 
 
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="counts XLA compilations")
+def test_a_validation_split_compiles_one_step_of_each_kind_for_folds_of_any_size(clf_spec,
+                                                                                 digits):
+    X, y = digits
+
+    def fit_folds(units):
+        est = clf_spec(hidden_units=units, fit_epochs=1, fit_batch_size=16,
+                       fit_validation_split=0.2, random_state=0)
+        # 40/10, 42/11, 52/13 and 60/15 training/validation rows
+        for rows in (50, 53, 65, 75):
+            with runner.whole_batches():
+                est.fit(X[:rows], y[:rows])
+
+    # Two architectures never compiled before in this process, one count each.
+    assert _step_compiles("train_step", lambda: fit_folds(5)) == 1
+    assert _step_compiles("test_step", lambda: fit_folds(6)) == 1
+
+
 @pytest.fixture
 def padded_sizes(monkeypatch):
     """The (rows before, rows after) of every training set whole_batches pads."""
@@ -133,13 +151,34 @@ def test_whole_batches_keep_the_epoch_loss_of_the_real_rows(reg_spec, regression
     np.testing.assert_array_equal(padded.predict(X), plain.predict(X))
 
 
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="torch compiles nothing: no padding")
+def test_a_padded_validation_split_keeps_the_history_of_an_unpadded_fit(clf_spec, digits,
+                                                                        padded_sizes):
+    # One batch per epoch (48 training rows, batches of 64) and no dropout: the padded
+    # and plain fits take the same steps, so every history column must agree, the
+    # validation ones (12 real rows among 64) included.
+    X, y = digits
+    X, y = X[:60], y[:60]
+    params = dict(hidden_units=8, hidden_rate=0.0, fit_epochs=3, fit_batch_size=64,
+                  fit_validation_split=0.2, compile_metrics=["accuracy", "mse"], random_state=3)
+    plain = clf_spec(**params).fit(X, y)
+    with runner.whole_batches():
+        padded = clf_spec(**params).fit(X, y)
+    assert padded_sizes == [(12, 64), (48, 64)]
+    assert list(padded.history_.columns) == list(plain.history_.columns) == [
+        "epoch", "accuracy", "loss", "mse", "val_accuracy", "val_loss", "val_mse"]
+    for column in plain.history_.columns:
+        np.testing.assert_allclose(padded.history_[column], plain.history_[column], rtol=1e-5,
+                                   atol=1e-6, err_msg=column)
+
+
 def _summing_mse():
     return keras.losses.MeanSquaredError(reduction="sum")
 
 
 @pytest.mark.skipif(keras.backend.backend() == "torch", reason="torch compiles nothing: no padding")
 @pytest.mark.parametrize("case", ["none", "batch_norm", "activity_regularizer", "sum_reduction",
-                                  "validation_split", "steps_per_epoch", "run_eagerly"])
+                                  "steps_per_epoch", "run_eagerly"])
 def test_whole_batches_leave_fits_that_padding_would_change(case, regression_data, padded_sizes):
     def hidden(model, units=4):
         model.add(keras.layers.Dense(units, activity_regularizer=(
@@ -154,8 +193,6 @@ def test_whole_batches_leave_fits_that_padding_would_change(case, regression_dat
     params = dict(fit_epochs=1, fit_batch_size=32, random_state=0)
     if case == "sum_reduction":
         params["compile_loss"] = _summing_mse()
-    if case == "validation_split":
-        params["fit_validation_split"] = 0.2
     if case == "steps_per_epoch":
         params["fit_steps_per_epoch"] = 2
     if case == "run_eagerly":

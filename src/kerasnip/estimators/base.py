@@ -307,6 +307,11 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     def compile_model(self, model: Any) -> None:
         """Compile ``model`` with the ``compile_*`` parameters and kerasnip's defaults.
 
+        The metrics are compiled as Keras's ``weighted_metrics`` (same names in
+        the history) unless ``compile_weighted_metrics`` is set too: they then
+        follow sample weights as the loss does, so the zero-weight rows that
+        :func:`kerasnip.whole_batches` pads with count in neither.
+
         Parameters
         ----------
         model : keras.Model
@@ -318,7 +323,13 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         )
         loss, metrics = self._loss_and_metrics(model, kwargs.get("loss"), kwargs.get("metrics"))
         kwargs["loss"] = registry.resolve_loss(loss)
-        kwargs["metrics"] = registry.resolve_metrics(metrics)
+        metrics = registry.resolve_metrics(metrics)
+        if "weighted_metrics" in kwargs:
+            kwargs["metrics"] = metrics
+            kwargs["weighted_metrics"] = registry.resolve_metrics(kwargs["weighted_metrics"])
+        else:
+            kwargs.pop("metrics", None)
+            kwargs["weighted_metrics"] = metrics
         model.compile(**kwargs)
 
     def _loss_and_metrics(self, model: Any, loss: Any, metrics: Any) -> tuple[Any, Any]:

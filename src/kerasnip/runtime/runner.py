@@ -85,8 +85,16 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
     if seed is not None:
         callbacks.insert(0, _reseed_class()(seed))
     if _pads_training(estimator.model_, kwargs):
-        X, y, kwargs["sample_weight"] = _whole_batch_data(
-            X, y, kwargs.get("sample_weight"), kwargs.get("batch_size") or 32, seed)
+        batch_size = kwargs.get("batch_size") or 32
+        weight = kwargs.get("sample_weight")
+        split = kwargs.pop("validation_split", None)
+        if split and kwargs.get("validation_data") is None:
+            # Hold out the last rows as Keras would, then pad both parts: one training
+            # and one validation step whatever the fold's size.
+            (X, y, weight), validation = _split_off_validation((X, y, weight), split)
+            kwargs["validation_data"] = _whole_batch_data(
+                *validation, kwargs.get("validation_batch_size") or batch_size, seed)
+        X, y, kwargs["sample_weight"] = _whole_batch_data(X, y, weight, batch_size, seed)
     with tracked(estimator, callbacks):
         return estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
 
@@ -111,16 +119,18 @@ def whole_batches() -> Iterator[None]:
     remainder's few rows a whole step of their own, and an epoch's loss is
     still the real rows' mean loss.
 
-    What sample weights do not reach still sees the copies: training metrics
-    in ``history_`` (Keras's ``metrics`` are unweighted), activity
-    regularizers and ``add_loss`` terms; held-out scores are not affected.
-    Fits are left as Keras runs them where padding would change more than
-    that: models with batch normalization (the copies would enter the batch
-    statistics) or activity regularizers, losses with another reduction
-    (``"sum"`` would scale the gradients by ``padded / n``), fits with
-    ``fit_validation_split`` (Keras would hold out copies) or
-    ``fit_steps_per_epoch``, and models Keras does not compile (torch, or
-    ``run_eagerly``).
+    With ``fit_validation_split``, the last rows are held out first, as Keras
+    does, and the validation part is padded the same way. kerasnip compiles
+    the metrics as weighted metrics, so the copies count in neither the loss
+    nor the metrics of ``history_``. What sample weights do not reach still
+    sees them: metrics given to both ``compile_metrics`` and
+    ``compile_weighted_metrics`` (the former are unweighted), ``add_loss``
+    terms; held-out scores are not affected. Fits are left as Keras runs them
+    where padding would change more than that: models with batch
+    normalization (the copies would enter the batch statistics) or activity
+    regularizers, losses with another reduction (``"sum"`` would scale the
+    gradients by ``padded / n``), fits with ``fit_steps_per_epoch``, and models
+    Keras does not compile (torch, or ``run_eagerly``).
 
     The setting holds for the current thread (and asyncio task) only: joblib
     workers started inside the block do not see it.
@@ -160,7 +170,7 @@ _PADDABLE_REDUCTIONS = {"sum_over_batch_size", "mean", "mean_with_sample_weight"
 def _pads_training(model: Any, fit_kwargs: dict[str, Any]) -> bool:
     if not (_whole_batches.get() and _traced(model)):
         return False
-    if fit_kwargs.get("validation_split") or fit_kwargs.get("steps_per_epoch") is not None:
+    if fit_kwargs.get("steps_per_epoch") is not None:
         return False
     return _padding_preserves_training(model)
 
@@ -195,6 +205,21 @@ def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_si
     rows = np.r_[:n, np.random.default_rng(seed).choice(n, pad, replace=pad > n)]
     weight = np.concatenate([weight * np.float32((n + pad) / n), np.zeros(pad, np.float32)])
     return _take_rows(X, rows), _take_rows(y, rows), weight
+
+
+def _split_off_validation(arrays: tuple, split: float) -> tuple[tuple, tuple]:
+    """``(training, validation)`` parts of ``(X, y, sample_weight)``: the last ``split`` of
+    the rows are held out, as ``keras.Model.fit(validation_split=...)`` does."""
+    n = _row_count(arrays[0])
+    cut = int(np.floor(n * (1.0 - split)))
+    if cut in (0, n):
+        raise ValueError(f"fit_validation_split={split} leaves no rows to "
+                         f"{'train on' if cut == 0 else 'validate on'} among {n}; use more "
+                         "rows or another split.")
+
+    def part(rows: slice) -> tuple:
+        return tuple(None if a is None else _take_rows(a, rows) for a in arrays)
+    return part(slice(cut)), part(slice(cut, n))
 
 
 def _row_count(X: Any) -> int:
