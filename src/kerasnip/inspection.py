@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from kerasnip.pipelines import unwrap
+
 
 def extract_keras_model(est: Any) -> Any:
     """The fitted Keras model of a kerasnip estimator.
@@ -28,6 +30,7 @@ def extract_keras_model(est: Any) -> Any:
         The model itself (not a copy): ``summary()``, ``get_weights()`` and the
         rest of Keras's API work on it.
     """
+    est, _ = unwrap(est)
     check_is_fitted(est, "model_")
     return est.model_
 
@@ -48,6 +51,7 @@ def extract_keras_history(est: Any) -> pd.DataFrame:
         changing it leaves the estimator alone. Plot it with
         :func:`kerasnip.plot_history`.
     """
+    est, _ = unwrap(est)
     check_is_fitted(est, "history_")
     history = est.history_
     return history[_history_columns(history.columns)].copy()
@@ -91,6 +95,7 @@ def keras_evaluate(est: Any, X: Any, y: Any, *, sample_weight: Any = None,
     >>> kerasnip.keras_evaluate(est, X_test, y_test)   # doctest: +SKIP
     {'loss': 0.071, 'accuracy': 0.98}
     """
+    est, X = unwrap(est, X)
     check_is_fitted(est, "model_")
     features, targets, weights = est._prepare_fitted_data(X, y, sample_weight)
     result = est.model_.evaluate(
@@ -158,6 +163,7 @@ def glance(est: Any) -> pd.DataFrame:
         ``n_trainable_params``, ``n_layers`` and ``fit_time`` (seconds of the
         last training call).
     """
+    est, _ = unwrap(est)
     model = extract_keras_model(est)
     history = extract_keras_history(est)
     row: dict[str, Any] = {"epochs": len(history)}

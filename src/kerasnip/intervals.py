@@ -40,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 from kerasnip._compat import producing_operation
 from kerasnip._utils import did_you_mean
 from kerasnip.errors import IntervalsNotAvailableError
+from kerasnip.pipelines import unwrap
 
 INTERVAL_TYPES = ("conf_int", "pred_int")
 DEFAULT_DRAWS = 1000
@@ -391,6 +392,7 @@ def fit_laplace(est: Any, X: Any = None, y: Any = None,
     -------
     LaplaceApproximation
     """
+    est, X = unwrap(est, X)
     check_is_fitted(est, "model_")
     fit_count = getattr(est, "_fit_count", 0)
     cached = getattr(est, "laplace_", None)
@@ -580,6 +582,7 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
         on a 1-D y; class probabilities ``(n_draws, n, n_classes)``); a dict keyed
         by output name for multi-output models.
     """
+    est, X = unwrap(est, X)
     _check_request(type, 0.5, n_draws)
     heads, _ = _request(est, X, "type='pred_int'" if type == "pred_int" else None)
     rng = _rng(est, seed)

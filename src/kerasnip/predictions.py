@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from kerasnip import intervals
 from kerasnip._utils import did_you_mean
 from kerasnip.encoding.targets import HEAD_KINDS
+from kerasnip.pipelines import unwrap
 
 PREDICT_TYPES = {
     "classification": ("class", "prob", "conf_int", "pred_int"),
@@ -75,7 +76,8 @@ def predict_table(est: Any, X: Any, type: str | None = None,
     Parameters
     ----------
     est : fitted kerasnip estimator
-        A fitted estimator.
+        A fitted estimator, or a fitted Pipeline ending in one (X goes through
+        its steps first).
     X : array-like, DataFrame or dict
         Inputs in any form ``fit`` accepts.
     type : {"class", "prob", "numeric", "conf_int", "pred_int"}, default=None
@@ -104,17 +106,18 @@ def predict_table(est: Any, X: Any, type: str | None = None,
     --------
     >>> kerasnip.predict_table(est, X_test, type="prob").head()   # doctest: +SKIP
     """
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    est, X = unwrap(est, X)
     check_is_fitted(est, "model_")
     if type in INTERVAL_TYPES:
         _check_interval_options(kwargs)
-        return interval_table(est, X, type=type, level=level, **kwargs)
-    if kwargs:
+        table = interval_table(est, X, type=type, level=level, **kwargs)
+    elif kwargs:
         raise TypeError(
             f"predict_table(type={type!r}) takes no extra arguments; {sorted(kwargs)} apply to "
             "the interval types 'conf_int' and 'pred_int' only."
         )
-    index = X.index if isinstance(X, pd.DataFrame) else None
-    if is_multi_output(est):
+    elif is_multi_output(est):
         # Heads may mix classification and regression, so the head table picks
         # (and checks) each head's type.
         table = head_prediction_table(est, X, type=type)
@@ -264,8 +267,11 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
     pandas.DataFrame
         One row per row of ``X`` (keeping a DataFrame's index).
     """
+    frame_index = X.index if isinstance(X, pd.DataFrame) else None
+    est, X = unwrap(est, X)
     bounds, index = intervals.interval_bounds(est, X, type=type, level=level, n_draws=n_draws,
                                               seed=seed, joint=joint)
+    index = index if frame_index is None else frame_index
     columns: dict[str, np.ndarray] = {}
     for output in bounds:
         columns.update(_interval_columns(est, output))

@@ -11,8 +11,9 @@ from sklearn.base import clone
 
 from kerasnip._utils import error_message
 from kerasnip.estimators.base import UNTRAINED_WARNING
+from kerasnip.pipelines import check_tunable, final_step
 from kerasnip.tuning.grids import as_grid_frame, grid_settings
-from kerasnip.tuning.params import check_spec, extract_parameter_set
+from kerasnip.tuning.params import extract_parameter_set
 
 COMPILED, ERROR = "compiled_model", "error"
 
@@ -44,7 +45,7 @@ def compile_keras_grid(spec: Any, grid: pd.DataFrame, X: Any, y: Any) -> pd.Data
     --------
     extract_valid_grid, inform_errors
     """
-    check_spec(spec, "compile_keras_grid")
+    check_tunable(spec, "compile_keras_grid")
     grid = as_grid_frame(grid)
     settings = grid_settings(spec, extract_parameter_set(spec), grid)
     models, errors = [], []
@@ -67,7 +68,9 @@ def _build_and_compile(estimator: Any, X: Any, y: Any) -> Any:
     # real fit, and trains nothing (which is what its warning is about).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=re.escape(UNTRAINED_WARNING))
-        return estimator.set_params(fit_epochs=0).fit(X, y).model_
+        final, prefix = final_step(estimator)
+        estimator.set_params(**{f"{prefix}fit_epochs": 0}).fit(X, y)
+        return final.model_
 
 
 def _check_compiled(compiled: pd.DataFrame) -> None:

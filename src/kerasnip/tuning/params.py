@@ -19,6 +19,7 @@ each one a default range from its block-argument annotation or its name;
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import numpy as np
 from kerasnip import registry
 from kerasnip._utils import did_you_mean, format_choices, python_scalar
 from kerasnip.markers import tune
+from kerasnip.pipelines import check_tunable, final_step
 
 # --------------------------------------------------------------------------- parameter objects
 
@@ -644,15 +646,6 @@ def _as_param(id_: str, value: Any, current: Param | None) -> Param:
 # --------------------------------------------------------------------------- extraction
 
 
-def check_spec(spec: Any, caller: str) -> None:
-    """Raise ``TypeError`` unless ``spec`` is an instance of a generated spec."""
-    if getattr(type(spec), "kerasnip_spec", None) is None or isinstance(spec, type):
-        raise TypeError(
-            f"{caller}() needs an instance of a kerasnip spec, e.g. "
-            f"my_spec(hidden_units=kerasnip.tune()); got {spec!r}."
-        )
-
-
 def extract_parameter_set(spec: Any) -> ParameterSet:
     """The ``tune()``-marked parameters of a spec, with default search spaces.
 
@@ -669,31 +662,69 @@ def extract_parameter_set(spec: Any) -> ParameterSet:
 
     Parameters
     ----------
-    spec : kerasnip estimator
-        An instance of a generated spec, e.g. ``mlp(hidden_units=tune())``.
+    spec : kerasnip estimator or Pipeline
+        An instance of a generated spec, e.g. ``mlp(hidden_units=tune())``, or a
+        scikit-learn Pipeline ending in one, whose steps' parameters may be
+        marked too (``PCA(n_components=tune())``); their ids are scikit-learn's
+        ``step__param`` names. Common preprocessing parameters (``degree``,
+        ``n_bins``, ``n_knots``, ``n_neighbors``, ``n_quantiles``, booleans) get
+        a default range; others, such as ``n_components``, need ``update``.
 
     Returns
     -------
     ParameterSet
     """
-    check_spec(spec, "extract_parameter_set")
-    definition = type(spec).kerasnip_spec
-    values = spec.get_params()
+    final = check_tunable(spec, "extract_parameter_set")
+    _, prefix = final_step(spec)
+    definition = type(final).kerasnip_spec
+    values = spec.get_params(deep=True)
+    found: list[tuple[str, str, Param | None]] = []  # (marker id or "", name, default)
+    # Preprocessing steps' parameters first, in pipeline order; the model's in its order.
+    for name, value in values.items():
+        if isinstance(value, tune) and not name.startswith(prefix):
+            found.append((value.id, name, _transformer_param(spec, name)))
+    for info in definition.parameters:
+        marker = values[prefix + info.name]
+        if isinstance(marker, tune):
+            found.append((marker.id, prefix + info.name, default_param(info, definition)))
     entries: list[TunedParameter] = []
     seen: dict[str, str] = {}
-    for info in definition.parameters:
-        marker = values[info.name]
-        if not isinstance(marker, tune):
-            continue
-        id_ = marker.id or info.name
+    for marker_id, name, param in found:
+        id_ = marker_id or name
         if id_ in seen:
             raise ValueError(
-                f"tune({id_!r}) is used for both {seen[id_]!r} and {info.name!r}; "
+                f"tune({id_!r}) is used for both {seen[id_]!r} and {name!r}; "
                 "each tuned parameter needs its own id."
             )
-        seen[id_] = info.name
-        entries.append(TunedParameter(id_, info.name, default_param(info, definition)))
+        seen[id_] = name
+        entries.append(TunedParameter(id_, name, param))
     return ParameterSet(entries)
+
+
+#: Default search spaces of common preprocessing parameters, by parameter name.
+_TRANSFORMER_RANGES: dict[str, Any] = {
+    "degree": lambda: Int(1, 3),  # PolynomialFeatures, SplineTransformer
+    "n_knots": lambda: Int(3, 10),  # SplineTransformer
+    "n_bins": lambda: Int(3, 10),  # KBinsDiscretizer
+    "n_neighbors": lambda: Int(2, 15),  # KNNImputer
+    "n_quantiles": lambda: Int(10, 1000, log=True),  # QuantileTransformer
+}
+
+
+def _transformer_param(pipeline: Any, name: str) -> Param | None:
+    """A default search space for a preprocessing step's parameter ``step__param``: from
+    its name, or ``Choice(False, True)`` when the step's own default is a bool. None
+    (a range must be given with ``update``) for the others, e.g. PCA's
+    ``n_components``, whose sensible range depends on the data."""
+    *path, param = name.split("__")
+    if param in _TRANSFORMER_RANGES:
+        return _TRANSFORMER_RANGES[param]()
+    step = pipeline.get_params(deep=True).get("__".join(path)) if path else None
+    try:
+        default = inspect.signature(type(step)).parameters[param].default
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Choice(False, True) if isinstance(default, bool) else None
 
 
 def default_param(info: Any, definition: Any) -> Param | None:

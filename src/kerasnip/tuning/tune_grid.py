@@ -25,6 +25,7 @@ import os
 import pickle
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
 
 from kerasnip._compat import num_samples, safe_indexing, scorer_function
 from kerasnip._utils import (
@@ -49,12 +51,12 @@ from kerasnip._utils import (
     python_scalar,
 )
 from kerasnip.markers import tune
+from kerasnip.pipelines import check_tunable, final_step
 from kerasnip.predictions import fold_predictions
 from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning.grids import as_grid_frame, grid_settings, grid_space_filling
 from kerasnip.tuning.params import (
     ParameterSet,
-    check_spec,
     extract_parameter_set,
 )
 from kerasnip.tuning.results import TuneResults
@@ -168,7 +170,8 @@ def tune_grid(
     ...                          grid=kerasnip.grid_regular(params))   # doctest: +SKIP
     >>> res.show_best("accuracy", n=5)                                 # doctest: +SKIP
     """
-    check_spec(spec, "tune_grid")
+    final = check_tunable(spec, "tune_grid")
+    _, prefix = final_step(spec)
     marked = extract_parameter_set(spec)
     params = _check_param_set(params, marked)
     if isinstance(grid, Integral) and not isinstance(grid, bool):
@@ -178,8 +181,8 @@ def tune_grid(
     grid = as_grid_frame(grid)
     settings = grid_settings(spec, params, grid)
 
-    if random_state is not None and spec.random_state is None:
-        spec = clone(spec).set_params(random_state=random_state)
+    if random_state is not None and final.random_state is None:
+        spec = clone(spec).set_params(**{f"{prefix}random_state": random_state})
     n_samples = num_samples(next(iter(X.values())) if isinstance(X, Mapping) else X)
     y_for_cv = None if isinstance(y, Mapping) else y
     if isinstance(resamples, bool) or (isinstance(resamples, Integral) and resamples < 2):
@@ -200,7 +203,7 @@ def tune_grid(
         store.open(fingerprint, n_configs=len(settings), n_folds=len(splits))
         done = store.load(len(settings), len(splits))
 
-    tasks = _plan(spec, settings, splits, done)
+    tasks = _plan(spec, settings, splits, done, run=uuid.uuid4().hex)
     total = len(settings) * len(splits)
     records = list(done.values())
     with _progress_bar(total, len(done), progress) as bar:
@@ -242,7 +245,7 @@ def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> A
     kerasnip estimator
         An unfitted clone with no ``tune()`` markers left, ready for ``fit``.
     """
-    check_spec(spec, "finalize")
+    check_tunable(spec, "finalize")
     if isinstance(best, pd.DataFrame):
         if len(best) != 1:
             raise ValueError(f"finalize() takes one configuration; the DataFrame has {len(best)}"
@@ -284,20 +287,30 @@ class _Task:
     # (fold, train, test, [(config, epochs or None), ...]) for every fold to fit
     folds: list[tuple[int, np.ndarray, np.ndarray, list[tuple[int, int | None]]]]
     snapshot_epochs: list[int] | None
+    # Identifies this tune_grid run and the task's preprocessing configuration: tasks
+    # that share it reuse each fold's preprocessed data (see _fold_inputs).
+    preprocessing: tuple[str, str]
 
 
-def _plan(spec: Any, settings: list[dict[str, Any]], splits: list, done: Mapping) -> list[_Task]:
-    """Group configurations that share a fit, and list each group's unfinished folds."""
+def _plan(spec: Any, settings: list[dict[str, Any]], splits: list, done: Mapping,
+          run: str) -> list[_Task]:
+    """Group configurations that share a fit, and list each group's unfinished folds.
+
+    Tasks that share a preprocessing configuration (a Pipeline's steps before the
+    model) come one after the other, so they find its output still cached.
+    """
+    final, prefix = final_step(spec)
+    epochs_name, callbacks_name = f"{prefix}fit_epochs", f"{prefix}fit_callbacks"
     trick = (
-        any("fit_epochs" in s for s in settings)
-        and spec.fit_callbacks is None
-        and not any("fit_callbacks" in s for s in settings)
+        any(epochs_name in s for s in settings)
+        and final.fit_callbacks is None
+        and not any(callbacks_name in s for s in settings)
     )
     groups: dict[str, tuple[dict[str, Any], list[tuple[int, int | None]]]] = {}
     for config, setting in enumerate(settings):
-        epochs = setting.get("fit_epochs")
+        epochs = setting.get(epochs_name)
         if trick and isinstance(epochs, Integral) and not isinstance(epochs, bool) and epochs > 0:
-            shared = {k: v for k, v in setting.items() if k != "fit_epochs"}
+            shared = {k: v for k, v in setting.items() if k != epochs_name}
             key = repr(sorted(shared.items()))
             groups.setdefault(key, (shared, []))[1].append((config, int(epochs)))
         else:
@@ -315,8 +328,9 @@ def _plan(spec: Any, settings: list[dict[str, Any]], splits: list, done: Mapping
         if folds:
             with_epochs = members[0][1] is not None
             snapshots = sorted({e for _, e in members}) if with_epochs else None
-            tasks.append(_Task(shared, folds, snapshots))
-    return tasks
+            steps = repr(sorted((k, v) for k, v in shared.items() if not k.startswith(prefix)))
+            tasks.append(_Task(shared, folds, snapshots, (run, steps)))
+    return sorted(tasks, key=lambda task: task.preprocessing[1])
 
 
 # --------------------------------------------------------------------------- execution
@@ -375,11 +389,12 @@ def run_task(spec: Any, task: _Task, X: Any, y: Any, scorers: dict, save_pred: b
         from kerasnip.tuning._epochs import EpochSnapshots  # imports Keras: only when used
 
         snapshots = EpochSnapshots(task.snapshot_epochs[:-1])
-        estimator.set_params(fit_callbacks=[snapshots])
+        final_step(estimator)[0].set_params(fit_callbacks=[snapshots])
     records = []
     for fold, train, test, members in task.folds:
         fold_records = fit_and_score(
-            estimator, X, y, train, test, fold, members, scorers, save_pred, snapshots
+            estimator, X, y, train, test, fold, members, scorers, save_pred, snapshots,
+            task.preprocessing,
         )
         if on_fold is not None:
             on_fold(fold_records)
@@ -389,12 +404,16 @@ def run_task(spec: Any, task: _Task, X: Any, y: Any, scorers: dict, save_pred: b
 
 def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray,
                   fold: int, members: list[tuple[int, int | None]], scorers: dict,
-                  save_pred: bool, snapshots: Any = None) -> list[dict]:
+                  save_pred: bool, snapshots: Any = None,
+                  preprocessing: tuple[str, str] | None = None) -> list[dict]:
     """Fit ``estimator`` on one fold and score each configuration in ``members``.
 
     ``members`` is ``[(config, None)]`` for a plain fit, or several
     ``(config, epochs)`` for the epochs trick: the estimator trains to the
-    largest count and the others are scored from ``snapshots``.
+    largest count and the others are scored from ``snapshots``. A Pipeline's
+    steps before the model are fitted on the fold's training rows only, once per
+    ``preprocessing`` key and fold, and the model is fitted and scored on their
+    output.
 
     Returns
     -------
@@ -402,17 +421,19 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         Records with keys ``config``, ``fold``, ``metrics``, ``error``,
         ``fit_time`` and ``predictions``.
     """
-    X_train, y_train = _take(X, train), _take(y, train)
-    X_test, y_test = _take(X, test), _take(y, test)
+    y_train, y_test = _take(y, train), _take(y, test)
+    model = final_step(estimator)[0]
     members = sorted(members, key=lambda m: -(m[1] or 0))
     largest = members[0][1]
     if largest is not None:
-        estimator.set_params(fit_epochs=largest)
+        model.set_params(fit_epochs=largest)
     started = time.perf_counter()
     try:
+        X_train, X_test = _fold_inputs(estimator, X, y_train, train, test, fold,
+                                       preprocessing or ("", ""))
         # One compiled training step per configuration, whatever the fold sizes.
         with whole_batches():
-            estimator.fit(X_train, y_train)
+            model.fit(X_train, y_train)
     except Exception as exc:
         error = error_message(exc)
         return [_record(c, fold, scorers, error=error) for c, _ in members]
@@ -425,18 +446,51 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
                 error = f"training stopped before epoch {epochs}"
                 records.append(_record(config, fold, scorers, error=error, fit_time=fit_time))
                 continue
-            estimator.model_.set_weights(weights)
-        metrics, errors = _score(estimator, X_test, y_test, scorers)
+            model.model_.set_weights(weights)
+        metrics, errors = _score(model, X_test, y_test, scorers)
         predictions = None
         if save_pred:
             try:
-                predictions = fold_predictions(estimator, X_test, test)
+                predictions = fold_predictions(model, X_test, test)
             except Exception as exc:
                 errors.append(f"predictions: {error_message(exc)}")
         records.append(_record(config, fold, scorers, metrics=metrics,
                                error="; ".join(errors) or None, fit_time=fit_time,
                                predictions=predictions))
     return records
+
+
+# Per process: the fitted preprocessing's output for the folds of the last preprocessing
+# configuration seen (tasks that share one run one after the other).
+_preprocessed: dict[tuple[tuple[str, str], int], tuple[Any, Any]] = {}
+
+
+def _fold_inputs(estimator: Any, X: Any, y_train: Any, train: np.ndarray, test: np.ndarray,
+                 fold: int, preprocessing: tuple[str, str]) -> tuple[Any, Any]:
+    """The fold's training and assessment inputs as the model takes them: a Pipeline's
+    steps before the model fitted on the training rows only (and cached), else the rows."""
+    X_train, X_test = _take(X, train), _take(X, test)
+    steps = _preprocessing_steps(estimator)
+    if not steps:
+        return X_train, X_test
+    key = (preprocessing, fold)
+    if key not in _preprocessed:
+        for other in [k for k in _preprocessed if k[0] != preprocessing]:
+            del _preprocessed[other]
+        for step in steps:
+            step = clone(step)
+            X_train = step.fit_transform(X_train, y_train)
+            X_test = step.transform(X_test)
+        _preprocessed[key] = (X_train, X_test)
+    return _preprocessed[key]
+
+
+def _preprocessing_steps(estimator: Any) -> list[Any]:
+    """The transformers before the model in a (possibly nested) Pipeline, in order."""
+    if not isinstance(estimator, Pipeline):
+        return []
+    steps = [step for _, step in estimator.steps[:-1] if step not in (None, "passthrough")]
+    return steps + _preprocessing_steps(estimator.steps[-1][1])
 
 
 def _record(config: int, fold: int, scorers: dict, *, metrics: dict | None = None,
@@ -535,13 +589,14 @@ def _check_metric_kind(name: str, scorer: Any, spec: Any) -> None:
     module = getattr(scorer_function(scorer), "__module__", "")
     kind = ("regression" if module == "sklearn.metrics._regression"
             else "classification" if module in _CLASSIFICATION_METRICS else None)
-    definition = type(spec).kerasnip_spec
+    definition = type(final_step(spec)[0]).kerasnip_spec
     if kind is None or (definition.kind == "functional" and definition.graph().multi_output):
         return  # another family of metric, or heads of both kinds (use head_scorer)
     expected = "classification" if is_classifier(spec) else "regression"
     if kind != expected:
         raise ValueError(
-            f"metric {name!r} scores {kind}, but {type(spec).__name__} is a {expected} model. "
+            f"metric {name!r} scores {kind}, but {type(final_step(spec)[0]).__name__} is a "
+            f"{expected} model. "
             f"Use a {expected} scorer such as {_SUGGESTED[expected]}."
         )
 
@@ -620,7 +675,7 @@ class _Store:
 
 def _fingerprint(spec: Any, settings: list[dict], splits: list, metrics: list[str],
                  X: Any, y: Any, save_pred: bool) -> str:
-    definition = type(spec).kerasnip_spec
+    definition = type(final_step(spec)[0]).kerasnip_spec
     content = {
         "spec": definition.model_name,
         "blocks": {name: sorted(info.hyperparameters) for name, info in definition.blocks.items()},
