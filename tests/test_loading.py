@@ -274,3 +274,23 @@ def test_any_archive_is_a_load_error(valid_file, members, raw):
         for name, content in members:
             archive.writestr(name, content)
     assert isinstance(_load_bounded(buffer.getvalue()), LoadError)
+
+
+def test_loading_registers_a_removed_spec_again_as_unpickling_does(regression_data):
+    import pickle
+
+    from tests.blocks import REGRESSOR_BLOCKS
+
+    spec = kerasnip.create_keras_sequential_spec("reload_me", REGRESSOR_BLOCKS, "regression")
+    X, y = regression_data
+    est = spec(fit_epochs=1, random_state=0).fit(X, y)
+    payload, pickled = _saved(est), pickle.dumps(est)
+    try:
+        for read in (lambda: kerasnip.load(io.BytesIO(payload)), lambda: pickle.loads(pickled)):
+            kerasnip.remove_keras_spec("reload_me")
+            assert not kerasnip.model_exists("reload_me")
+            loaded = read()
+            assert kerasnip.model_exists("reload_me")
+            assert kerasnip.get_spec("reload_me") is type(loaded)
+    finally:
+        kerasnip.remove_keras_spec("reload_me")

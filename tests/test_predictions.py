@@ -158,3 +158,12 @@ def test_multi_output_table_names_each_head():
         assert {"loss", "digit_loss", "ink_loss", "digit_accuracy"} <= set(evaluation)
     finally:
         kerasnip.remove_keras_spec("table_two_head")
+
+
+def test_a_one_column_target_is_pred_whatever_the_shape_of_y(reg_spec, regression_data):
+    X, y = regression_data
+    est = reg_spec(fit_epochs=1, random_state=0).fit(X, pd.DataFrame({"target": y}))
+    assert est.predict(X[:3]).shape == (3, 1)  # shaped like y
+    assert list(kerasnip.predict_table(est, X[:3]).columns) == [".pred"]
+    assert list(kerasnip.predict_table(est, X[:3], type="pred_int").columns) == [
+        ".pred", ".pred_lower", ".pred_upper"]

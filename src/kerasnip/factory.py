@@ -55,11 +55,25 @@ def _reduce_spec_class(cls: SpecMeta) -> Any:
 def _rebuild_spec_class(payload: bytes) -> type:
     spec: SpecDefinition = cloudpickle.loads(payload)
     existing = _CLASSES_BY_TOKEN.get(spec.token)
-    if existing is not None:
-        return existing
-    cls = make_class(spec)
-    # Loading an old pickle must not replace a spec the user has since redefined.
-    _REGISTRY.setdefault(spec.model_name, cls)
+    return register_loaded(existing if existing is not None else make_class(spec))
+
+
+def register_loaded(cls: type) -> type:
+    """Register the class of an estimator read from a pickle or a file under its name,
+    unless a spec of that name is registered already (loading never replaces a spec
+    the user has since redefined).
+
+    Parameters
+    ----------
+    cls : type
+        A generated estimator class.
+
+    Returns
+    -------
+    type
+        ``cls``.
+    """
+    _REGISTRY.setdefault(cls.kerasnip_spec.model_name, cls)
     return cls
 
 

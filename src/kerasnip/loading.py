@@ -159,8 +159,8 @@ def _estimator_class(data: Mapping[str, Any]) -> type:
     names = [p["name"] for p in data["parameters"]]
     live = factory.live_class(data["token"])
     if live is not None and [p.name for p in live.kerasnip_spec.parameters] == names:
-        return live
-    return factory.make_class(spec_from_data(data))
+        return factory.register_loaded(live)
+    return factory.register_loaded(factory.make_class(spec_from_data(data)))
 
 
 # --------------------------------------------------------------------------- trust

@@ -3,8 +3,9 @@
 Names follow the R package (parsnip): ``.pred_class``, ``.pred_{class}``,
 ``.pred``, ``.pred_lower`` / ``.pred_upper``; a multi-output model puts the
 output block's name in each column (``.pred_class_{out}``, ``.pred_{out}_{class}``,
-``.pred_{out}``), and a ``k``-column target names its columns after a DataFrame
-y's columns, else ``1..k``.
+``.pred_{out}``, intervals ``.pred_lower_{out}_{class}``), and a target of
+``k >= 2`` columns names its columns after a DataFrame y's columns, else ``1..k``;
+one column is ``.pred`` whatever the shape of y.
 """
 
 from __future__ import annotations
@@ -83,9 +84,10 @@ def predict_table(est: Any, X: Any, type: str | None = None,
     type : {"class", "prob", "numeric", "conf_int", "pred_int"}, default=None
         ``"class"``: ``.pred_class`` (labels, in the type given to fit).
         ``"prob"``: ``.pred_{class}`` per class, in the order of ``classes_``.
-        ``"numeric"``: ``.pred``; a regressor fitted on a ``k``-column y gives
-        ``.pred_{column}`` per column of a DataFrame y, else ``.pred_1`` ...
-        ``.pred_k`` (1-based, as R numbers columns).
+        ``"numeric"``: ``.pred`` for one column (whatever y's shape); a
+        regressor fitted on a ``k``-column y (``k >= 2``) gives ``.pred_{column}``
+        per column of a DataFrame y, else ``.pred_1`` ... ``.pred_k`` (1-based,
+        as R numbers columns).
         ``"conf_int"`` / ``"pred_int"``: intervals from :func:`interval_table`
         (``.pred_lower`` / ``.pred_upper``, see there). None gives ``"class"``
         for classifiers and ``"numeric"`` for regressors. Multi-output models
@@ -165,8 +167,8 @@ def _single_output_columns(est: Any, X: Any, type: str) -> dict[str, Any]:
             )
         return dict(zip(names, est.predict_proba(X).T, strict=True))
     values = est.predict(X)
-    if values.ndim == 1:
-        return {".pred": values}
+    if values.ndim == 1 or values.shape[1] == 1:  # one column, whatever y's shape
+        return {".pred": values.reshape(-1)}
     suffixes = column_suffixes(getattr(est, "target_names_", None), values.shape[1])
     return {f".pred_{s}": values[:, j] for j, s in enumerate(suffixes)}
 
@@ -217,8 +219,8 @@ def head_prediction_table(estimator: Any, X: Any, type: str | None = None) -> pd
                 columns[f".pred_{name}_{level}"] = proba[:, j]
         elif head.kind == "classification":
             columns[f".pred_class_{name}"] = head.decode(raw[name])
-        elif head.ndim == 1:
-            columns[f".pred_{name}"] = head.decode(raw[name])
+        elif head.width == 1:
+            columns[f".pred_{name}"] = head.decode(raw[name]).reshape(-1)
         else:
             values = head.decode(raw[name])
             for j in range(values.shape[1]):
@@ -298,7 +300,7 @@ def _interval_columns(est: Any, bounds: intervals.Bounds) -> dict[str, np.ndarra
 def _coordinates(est: Any, head: intervals.HeadPosterior) -> list[str]:
     """Column suffixes of a regression head: none for a 1-D target, else y's column
     names or ``_1 .. _k`` (as predict_table names a k-column target)."""
-    if head.target_ndim == 1:
+    if head.target_ndim == 1 or head.weights.shape[1] == 1:
         return [""]
     names = getattr(est, "target_names_", None) if head.name is None else None
     return ["_" + s for s in column_suffixes(names, head.weights.shape[1])]

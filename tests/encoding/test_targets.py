@@ -56,7 +56,7 @@ def test_class_encoder_round_trip_and_formats():
 def test_class_encoder_keeps_category_order(wrap):
     labels = pd.Categorical(["lo", "hi", "mid", "hi"], categories=["lo", "mid", "hi", "none"])
     enc = ClassEncoder().fit(wrap(labels))
-    assert enc.classes.tolist() == ["lo", "mid", "hi"]
+    assert enc.classes.tolist() == ["lo", "mid", "hi", "none"]  # declared, observed or not
     assert enc.encode(wrap(labels), "integer").tolist() == [0, 2, 1, 2]
 
 

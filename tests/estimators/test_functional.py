@@ -11,6 +11,7 @@ import kerasnip
 from kerasnip import inp_spec
 from kerasnip.encoding.targets import head_kind
 from kerasnip.predictions import head_prediction_table, is_multi_output
+from tests import functional_blocks
 from tests.functional_blocks import (
     FORK_JOIN_BLOCKS,
     TWO_HEAD_BLOCKS,
@@ -441,3 +442,19 @@ def test_non_input_blocks_see_every_input_shape():
     X, y = two_input_data()
     _create(blocks, "classification")(fit_epochs=1).fit(X, y)
     assert seen == [{"image": (8, 8, 1), "tabular": (3,)}]
+
+
+@pytest.mark.parametrize(("argument", "value"), [
+    ("compile_loss", ["mae", "mse"]),
+    ("compile_metrics", [["accuracy"], ["mae"]]),
+])
+def test_unnamed_lists_of_losses_or_metric_lists_are_refused(argument, value):
+    X, y = functional_blocks.two_head_data(30)
+    spec = kerasnip.create_keras_functional_spec("unnamed_lists",
+                                                 functional_blocks.TWO_HEAD_BLOCKS,
+                                                 "classification")
+    with pytest.raises(ValueError, match=rf"{argument} is an unnamed list.*\['digit', 'ink'\]"):
+        spec(fit_epochs=1, **{argument: value}).fit(X, y)
+    # A flat list of metrics is those metrics for every head.
+    assert spec(fit_epochs=1, compile_metrics=["mse"]).fit(X, y).history_.filter(
+        like="mse").shape[1] == 2

@@ -70,13 +70,15 @@ def test_bool_labels(clf_spec, digits):
     assert est.predict(X).dtype == bool
 
 
-def test_categorical_labels_keep_level_order_and_drop_unused_levels(clf_spec, digits):
+def test_categorical_labels_keep_every_declared_level_in_order(clf_spec, digits):
+    # As R's factor levels: a declared but unobserved level gets a unit too.
     X, y = digits
     levels = ["d", "c", "b", "a", "unused"]
     cat = pd.Series(pd.Categorical(LETTERS[y], categories=levels))
     est = clf_spec(fit_epochs=1, random_state=0).fit(X, cat)
-    assert est.classes_.tolist() == ["d", "c", "b", "a"]
-    assert est.model_.output_shape == (None, 4)
+    assert est.classes_.tolist() == levels
+    assert est.model_.output_shape == (None, 5)
+    assert kerasnip.predict_table(est, X[:2], type="prob").columns[-1] == ".pred_unused"
     proba, pred = est.predict_proba(X), est.predict(X)
     assert pred.tolist() == [est.classes_[i] for i in proba.argmax(axis=1)]
     assert 0.0 <= est.score(X, cat) <= 1.0

@@ -93,15 +93,19 @@ class ClassEncoder:
         self.classes = None if classes is None else np.asarray(classes)
 
     def fit(self, y: Any) -> ClassEncoder:
-        """Learn the classes from ``y`` (categoricals keep their level order)."""
+        """Learn the classes from ``y``.
+
+        A categorical y gives its declared categories, in their order, observed
+        or not (as R's factor levels size the output): the model has a unit for
+        each, and learns the unobserved ones as rare.
+        """
         if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
             y = y.iloc[:, 0]
         values = self.labels(y)
         if self.classes is None:
             dtype = getattr(y, "dtype", None)
             if isinstance(dtype, pd.CategoricalDtype):  # a Series or a bare Categorical
-                present = set(pd.unique(values))
-                self.classes = np.asarray([c for c in dtype.categories if c in present])
+                self.classes = np.asarray(dtype.categories)
             else:
                 self.classes = np.unique(values)
         else:
@@ -528,8 +532,10 @@ def per_head(value: Any, defaults: Mapping[str, Any], argument: str) -> dict[str
     Parameters
     ----------
     value : object
-        The user's ``compile_{argument}``: None, one value for every head, or a
-        dict keyed by output block.
+        The user's ``compile_{argument}``: None, one value for every head (a
+        flat list of metrics is the same metrics for every head), or a dict
+        keyed by output block. An unnamed list of losses, or of metric lists,
+        would leave which head gets what to the list's order, and is refused.
     defaults : dict
         Head name -> kerasnip's default.
     argument : str
@@ -542,6 +548,15 @@ def per_head(value: Any, defaults: Mapping[str, Any], argument: str) -> dict[str
     """
     if value is None:
         return dict(defaults)
+    unnamed = isinstance(value, (list, tuple)) and (
+        argument == "loss" or any(isinstance(item, (list, tuple)) for item in value))
+    if unnamed:
+        raise ValueError(
+            f"compile_{argument} is an unnamed list {value!r}, but this model has several "
+            f"outputs {list(defaults)}: name the output each is for, e.g. "
+            f"compile_{argument}={{{next(iter(defaults))!r}: ...}} (outputs left out keep "
+            f"kerasnip's default), or give one {argument} for every output."
+        )
     if not isinstance(value, Mapping):
         return dict.fromkeys(defaults, value)
     unknown = [key for key in value if key not in defaults]
