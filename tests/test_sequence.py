@@ -252,3 +252,17 @@ def test_forecasting_example_runs_small(tmp_path):
                   "--epochs", "3", "--draws", "200", "--out", out, timeout=600)
     assert "whole-trajectory coverage, joint bands" in text
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_lead_targets_default_prefix_and_dropping_the_led_columns():
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [5.0, 6.0, 7.0, 8.0]})
+    step = LeadTargets("y", leads=(1, 2), default=0.0, prefix="future_",
+                       keep_original_cols=False).fit(frame)
+    out = step.transform(frame)
+    assert list(out.columns) == ["x", "future_1_y", "future_2_y"]
+    assert list(step.get_feature_names_out()) == list(out.columns)
+    assert out["future_2_y"].tolist() == [3.0, 4.0, 0.0, 0.0]  # no future: the default
+    assert LeadTargets("y").fit_transform(frame)["lead_1_y"].isna().tolist() == [
+        False, False, False, True]
+    with pytest.raises(TypeError, match="keep_original_cols must be True or False"):
+        LeadTargets("y", keep_original_cols="no").fit(frame)

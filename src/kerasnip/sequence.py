@@ -302,8 +302,9 @@ class LeadTargets(_ColumnStep):
     """Future values of columns as ``lead_{k}_{col}`` columns (the R package's ``step_lead``).
 
     Row ``t`` of ``lead_{k}_{col}`` holds ``col`` at row ``t + k``; the last
-    ``k`` rows, whose future is not in the data, are missing (NaN). The
-    original columns are kept, so the output holds both features and targets.
+    ``k`` rows, whose future is not in the data, hold ``default`` (NaN unless
+    given). The original columns are kept by default, so the output holds both
+    features and targets.
 
     Parameters
     ----------
@@ -311,6 +312,13 @@ class LeadTargets(_ColumnStep):
         The columns to lead (names, or positions for arrays); all by default.
     leads : int or sequence of int, default=1
         Steps ahead, e.g. ``(1, 2, 3)`` for a three-step forecast.
+    default : float, default=nan
+        The value of rows without a future value.
+    prefix : str, default="lead_"
+        The added columns are ``{prefix}{k}_{col}``.
+    keep_original_cols : bool, default=True
+        Keep the led columns next to their leads (the other columns are always
+        kept).
 
     Attributes
     ----------
@@ -324,9 +332,14 @@ class LeadTargets(_ColumnStep):
         Column names seen during fit (DataFrame input only).
     """
 
-    def __init__(self, columns: Any = None, leads: int | Sequence[int] = 1):
+    def __init__(self, columns: Any = None, leads: int | Sequence[int] = 1,
+                 default: float = np.nan, prefix: str = "lead_",
+                 keep_original_cols: bool = True):
         self.columns = columns
         self.leads = leads
+        self.default = default
+        self.prefix = prefix
+        self.keep_original_cols = keep_original_cols
 
     def _leads(self) -> list[int]:
         leads = [self.leads] if isinstance(self.leads, Integral) else list(self.leads)
@@ -337,7 +350,8 @@ class LeadTargets(_ColumnStep):
     def _added(self) -> list[tuple[str, Any, int]]:
         """``(new column name, led column, steps ahead)`` in output order."""
         leads = self._leads()
-        return [(f"lead_{k}_{column}", column, k) for column in self.columns_ for k in leads]
+        return [(f"{self.prefix}{k}_{column}", column, k) for column in self.columns_
+                for k in leads]
 
     def fit(self, X: Any, y: Any = None) -> LeadTargets:
         """Check the parameters and resolve the columns.
@@ -353,6 +367,11 @@ class LeadTargets(_ColumnStep):
         self
         """
         self._leads()  # checked before the columns, so a bad lead is reported first
+        if not isinstance(self.prefix, str):
+            raise TypeError(f"LeadTargets: prefix must be a string, got {self.prefix!r}.")
+        if not isinstance(self.keep_original_cols, (bool, np.bool_)):
+            raise TypeError("LeadTargets: keep_original_cols must be True or False, got "
+                            f"{self.keep_original_cols!r}.")
         frame = self._fit_columns(X)
         self.target_names_ = [name for name, _, _ in self._added()]
         clash = [name for name in self.target_names_ if name in frame.columns]
@@ -376,8 +395,10 @@ class LeadTargets(_ColumnStep):
             ``X``'s columns followed by :attr:`target_names_`.
         """
         frame = self._frame(X, reset=False)
-        added = {name: frame[column].shift(-k) for name, column, k in self._added()}
-        out = pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
+        added = {name: frame[column].shift(-k, fill_value=self.default)
+                 for name, column, k in self._added()}
+        kept = frame if self.keep_original_cols else frame.drop(columns=self.columns_)
+        out = pd.concat([kept, pd.DataFrame(added, index=frame.index)], axis=1)
         return out if isinstance(X, pd.DataFrame) else out.to_numpy()
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -392,7 +413,10 @@ class LeadTargets(_ColumnStep):
         ndarray of str
         """
         check_is_fitted(self, "target_names_")
-        return np.asarray([*self._input_names(), *self.target_names_], dtype=object)
+        led = {str(column) for column in self.columns_}
+        kept = [name for name in self._input_names()
+                if self.keep_original_cols or name not in led]
+        return np.asarray([*kept, *self.target_names_], dtype=object)
 
 
 class CollapseColumns(_ColumnStep):
