@@ -206,8 +206,11 @@ def tune_grid(
     tasks = _plan(spec, settings, splits, done, run=uuid.uuid4().hex)
     total = len(settings) * len(splits)
     records = list(done.values())
-    with _progress_bar(total, len(done), progress) as bar:
-        records += _execute(tasks, spec, X, y, scorers, save_pred, store, n_jobs, bar)
+    try:
+        with _progress_bar(total, len(done), progress) as bar:
+            records += _execute(tasks, spec, X, y, scorers, save_pred, store, n_jobs, bar)
+    finally:
+        _preprocessed.clear()  # this process's cache of preprocessed folds
 
     failed = sum(r["error"] is not None for r in records)
     if failed:
