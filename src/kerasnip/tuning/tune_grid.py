@@ -354,7 +354,12 @@ def _execute(tasks: list[_Task], spec: Any, X: Any, y: Any, scorers: dict, save_
         return records
     # In workers: each saves its own folds; progress advances per task.
     on_fold = store.write if store is not None else None
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    try:
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    except ValueError:
+        # Back ends built on multiprocessing (Ray's) cannot stream results: the bar
+        # then advances once at the end, while the workers still save every fold.
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="list")
     jobs = (joblib.delayed(run_task)(spec, t, X, y, scorers, save_pred, on_fold) for t in tasks)
     for task_records in parallel(jobs):
         bar.update(len(task_records))
