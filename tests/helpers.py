@@ -22,6 +22,28 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PICKLERS = ("pickle", "cloudpickle", "joblib")
 
+#: Three layer blocks as source (input, hidden with ``units``, softmax output), for
+#: scripts run as ``__main__``, where nothing can import them.
+MAIN_BLOCKS = """
+def input_block(model, input_shape):
+    import keras
+    return keras.Sequential([keras.Input(shape=input_shape)])
+
+
+def hidden_block(model, units=8):
+    import keras
+    model.add(keras.layers.Dense(units, activation="relu"))
+    return model
+
+
+def output_block(model, num_classes):
+    import keras
+    model.add(keras.layers.Dense(num_classes, activation="softmax"))
+    return model
+
+
+"""
+
 #: Fit settings for tuning tests: one epoch, batches of 16, seeded.
 FAST = {"fit_epochs": 1, "fit_batch_size": 16, "random_state": 0}
 

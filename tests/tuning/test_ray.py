@@ -9,6 +9,7 @@ so a run that silently stayed in the driver fails.
 from __future__ import annotations
 
 import os
+import textwrap
 
 import joblib
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 
 import kerasnip
 from kerasnip import tune
-from tests.helpers import FAST, run_script
+from tests.helpers import FAST, MAIN_BLOCKS, run_script
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'kerasnip[ray]')")
 from ray.util.joblib import register_ray  # noqa: E402
@@ -66,7 +67,7 @@ def test_ray_backend_matches_a_sequential_run(local_ray, clf_spec, digits, tmp_p
 
 
 # Blocks, scorer and spec defined in __main__: nothing for the workers to import them from.
-MAIN_SCRIPT = """
+MAIN_SCRIPT = textwrap.dedent("""
     import os
 
     import joblib
@@ -78,23 +79,7 @@ MAIN_SCRIPT = """
     import kerasnip
 
 
-    def input_block(model, input_shape):
-        import keras
-        return keras.Sequential([keras.Input(shape=input_shape)])
-
-
-    def hidden_block(model, units=8):
-        import keras
-        model.add(keras.layers.Dense(units, activation="relu"))
-        return model
-
-
-    def output_block(model, num_classes):
-        import keras
-        model.add(keras.layers.Dense(num_classes, activation="softmax"))
-        return model
-
-
+""") + MAIN_BLOCKS + textwrap.dedent("""
     def worker_pid(estimator, X, y):
         return float(os.getpid())
 
@@ -130,7 +115,7 @@ MAIN_SCRIPT = """
         pd.testing.assert_frame_equal(metric(on_ray, "accuracy"), metric(here, "accuracy"))
         pd.testing.assert_frame_equal(on_ray.collect_predictions(), here.collect_predictions())
         print("identical", len(metric(on_ray, "accuracy")))
-"""
+""")
 
 
 def test_ray_backend_with_blocks_in_main_matches_a_sequential_run():

@@ -15,7 +15,7 @@ import pytest
 
 import kerasnip
 from kerasnip import tune
-from tests.helpers import ROOT, python_env, run_ok
+from tests.helpers import MAIN_BLOCKS, ROOT, python_env, run_ok
 
 # Shared by the scripts below: 80 digits, a 2-fold search over tiny 1-epoch models.
 SCRIPT_DATA = """
@@ -31,7 +31,7 @@ X, y = (X[:80] / 16.0).astype("float32"), y[:80]
 
 
 def _write(path: Path, body: str) -> Path:
-    path.write_text(SCRIPT_DATA + textwrap.dedent(body))
+    path.write_text(SCRIPT_DATA + MAIN_BLOCKS + textwrap.dedent(body))
     return path
 
 
@@ -40,20 +40,6 @@ def _write(path: Path, body: str) -> Path:
 
 def test_loky_with_blocks_in_main_matches_a_sequential_run(tmp_path):
     script = _write(tmp_path / "loky_main.py", """
-        def input_block(model, input_shape):
-            import keras
-            return keras.Sequential([keras.Input(shape=input_shape)])
-
-        def hidden_block(model, units=8):
-            import keras
-            model.add(keras.layers.Dense(units, activation="relu"))
-            return model
-
-        def output_block(model, num_classes):
-            import keras
-            model.add(keras.layers.Dense(num_classes, activation="softmax"))
-            return model
-
         if __name__ == "__main__":
             mlp = kerasnip.create_keras_sequential_spec(
                 "main_mlp", {"input": input_block, "hidden": hidden_block,
