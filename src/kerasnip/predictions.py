@@ -333,9 +333,13 @@ def fold_predictions(estimator: Any, X: Any, rows: np.ndarray) -> pd.DataFrame:
     if is_multi_output(estimator):
         kinds = {head.kind for head in estimator.heads_.values()}
         types = ["prob", None] if "classification" in kinds else [None]
+        tables = [predict_table(estimator, X, type=type) for type in types]
+        frame = pd.concat([table.reset_index(drop=True) for table in tables], axis=1)
+    elif is_classifier(estimator):
+        # One predict: the class is the most probable one, as predict decides it.
+        frame = predict_table(estimator, X, type="prob").reset_index(drop=True)
+        frame[".pred_class"] = estimator.classes_[frame.to_numpy().argmax(axis=1)]
     else:
-        types = ["prob", "class"] if is_classifier(estimator) else ["numeric"]
-    tables = [predict_table(estimator, X, type=type) for type in types]
-    frame = pd.concat([table.reset_index(drop=True) for table in tables], axis=1)
+        frame = predict_table(estimator, X).reset_index(drop=True)
     frame.insert(0, ".row", rows)
     return frame
