@@ -1,6 +1,7 @@
 """The estimator template of API.md section 3 (fit, partial_fit, parameters, seeds,
 callbacks), with small real Keras fits."""
 
+import contextlib
 import gc
 import random
 
@@ -277,3 +278,28 @@ def test_dataframe_with_text_column_names_it_and_suggests_an_encoder(clf_spec, d
     frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(colour="red")
     with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['colour'\].*OneHotEncoder"):
         clf_spec(fit_epochs=1).fit(frame, y)
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_partial_fit_continues_a_fit_exactly(clf_spec, digits, whole):
+    """fit(m epochs) + partial_fit(k epochs) is fit(m + k epochs): same optimizer state,
+    shuffles and dropout masks (rate > 0), also when padded to whole batches."""
+    X, y = digits
+    params = dict(hidden_units=16, hidden_rate=0.3, fit_batch_size=16, random_state=3,
+                  fit_validation_split=0.2, compile_optimizer="adam")
+    context = kerasnip.whole_batches if whole else contextlib.nullcontext
+    with context():
+        straight = clf_spec(fit_epochs=5, **params).fit(X, y)
+        stepped = clf_spec(fit_epochs=2, **params).fit(X, y)
+        stepped.partial_fit(X, y, epochs=2).partial_fit(X, y, epochs=1)
+    assert stepped.history_["epoch"].tolist() == [1, 2, 3, 4, 5]
+    for a, b in zip(straight.model_.get_weights(), stepped.model_.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(straight.history_["val_loss"], stepped.history_["val_loss"],
+                               rtol=1e-5)
+
+
+def test_partial_fit_refuses_a_bad_epoch_count(clf_spec, digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        clf_spec(random_state=0).partial_fit(X, y, epochs=0)

@@ -223,8 +223,18 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         self.initialize(X)
         return self.fit_loop(X, self._encode_targets(y), sample_weight)
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any):
-        """Train one more epoch on the current model (building it on the first call).
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, *, epochs: int = 1,
+                    **kwargs: Any):
+        """Train more epochs on the current model (building it on the first call).
+
+        Training continues where the last ``fit`` or ``partial_fit`` stopped:
+        the optimizer keeps its state and the shuffling and dropout continue
+        their random streams, so with a ``random_state`` and the same data,
+        ``fit`` with ``fit_epochs=m`` followed by ``partial_fit(X, y,
+        epochs=k)`` gives the model that ``fit_epochs=m + k`` gives (this is
+        how :func:`kerasnip.tune_halving` continues the configurations that
+        survive a rung). An estimator read back with :func:`kerasnip.load` or
+        unpickled continues with the optimizer's state and a fresh seed.
 
         Parameters
         ----------
@@ -234,6 +244,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             Targets.
         sample_weight : array-like of shape (n,), default=None
             Per-sample weights.
+        epochs : int, default=1
+            Number of epochs to train.
         **kwargs : dict
             ``classes=`` for classifiers (all labels, needed on the first call
             if a batch may miss some).
@@ -243,6 +255,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         self
         """
         self._require_y(y)
+        if not _is_int(epochs) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
         first_call = not hasattr(self, "model_")
         if first_call:
             self._validate_params()
@@ -253,7 +267,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             self._learn_targets(y, **kwargs)
             self.initialize(X)
         sample_weight = self._sample_weight(sample_weight, X)
-        return self.fit_loop(X, self._encode_targets(y), sample_weight, epochs=1)
+        return self.fit_loop(X, self._encode_targets(y), sample_weight, epochs=int(epochs),
+                             resume=not first_call)
 
     def _require_y(self, y: Any) -> None:
         if y is None:
@@ -343,7 +358,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         return int(model.outputs[0].shape[-1])
 
     def fit_loop(self, X: Any, y: Any, sample_weight: Any = None,
-                 epochs: int | None = None) -> KerasEstimator:
+                 epochs: int | None = None, resume: bool = False) -> KerasEstimator:
         """Run ``keras.Model.fit`` and record the history.
 
         Parameters
@@ -354,6 +369,9 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             Per-sample weights.
         epochs : int, default=None
             Overrides ``fit_epochs`` (``partial_fit`` trains one epoch).
+        resume : bool, default=False
+            Continue the last training run: its epoch count, and its random
+            streams when they are known (see :meth:`partial_fit`).
 
         Returns
         -------
@@ -367,11 +385,17 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             sample_weight = self._class_sample_weight(class_weight, y, sample_weight)
         if epochs is not None:
             kwargs["epochs"] = epochs
+        streams = getattr(self, "_random_streams", None) if resume else None
+        if resume:
+            kwargs["initial_epoch"] = len(self.history_)
+            kwargs["epochs"] = len(self.history_) + kwargs.get("epochs", self.fit_epochs)
         started = time.perf_counter()
-        seed = self._epoch_seed()
+        # A continued run pads with its first run's seed, so it trains on the same rows.
+        seed = self.seed_ if streams is not None else self._epoch_seed()
         with seeded(seed):
-            history = runner.fit(
-                self, X, y, seed, sample_weight=sample_weight, verbose=self.verbose, **kwargs
+            history, self._random_streams = runner.fit(
+                self, X, y, seed, streams=streams, sample_weight=sample_weight,
+                verbose=self.verbose, **kwargs
             )
         self.fit_time_ = time.perf_counter() - started
         self._record_history(history.history)

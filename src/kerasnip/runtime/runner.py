@@ -21,6 +21,7 @@ import numpy as np
 
 from kerasnip._compat import all_layers
 from kerasnip.runtime.pool import tracked
+from kerasnip.runtime.seeding import random_streams, restore_random_streams
 
 
 @functools.cache
@@ -32,15 +33,24 @@ def _reseed_class() -> type:
 
         On a model's first fit Keras draws one batch to build its metrics
         (consuming a shuffle permutation); a reused model skips that. Seeding
-        again here makes both start the epochs from the same random state.
+        again here makes both start the epochs from the same random state. A
+        run that continues an earlier one restores the streams that run ended
+        with instead, so it shuffles as the earlier run's next epochs would have.
         """
 
-        def __init__(self, seed: int):
+        def __init__(self, seed: int, streams: tuple | None = None):
             super().__init__()
             self.seed = seed
+            self.streams = streams
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            keras.utils.set_random_seed(self.seed)
+            if self.streams is None:
+                keras.utils.set_random_seed(self.seed)
+            else:
+                restore_random_streams(self.streams)
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            self.streams = random_streams()
 
     return Reseed
 
@@ -62,7 +72,8 @@ def _stop_when_diverged_class() -> type:
     return StopWhenDiverged
 
 
-def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
+def fit(estimator: Any, X: Any, y: Any, seed: int | None, *,
+        streams: tuple | None = None, **kwargs: Any) -> tuple[Any, tuple | None]:
     """``estimator.model_.fit`` run so a reused model trains exactly like a fresh one.
 
     Parameters
@@ -74,16 +85,24 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
     seed : int or None
         This run's seed; the generators are seeded with it again once Keras has
         set up training. Training stops after an epoch whose loss is not finite.
+    streams : tuple, default=None
+        The random streams an earlier run of this model ended with: restored
+        instead of seeding, so this run continues that one.
     **kwargs : dict
         Further arguments of ``keras.Model.fit`` (``callbacks`` are fresh copies).
 
     Returns
     -------
-    keras.callbacks.History
+    history : keras.callbacks.History
+    streams : tuple or None
+        The random streams at the end of training (``None`` without a seed),
+        for a run that continues this one.
     """
     callbacks = [*(kwargs.pop("callbacks", None) or ()), _stop_when_diverged_class()()]
+    reseed = None
     if seed is not None:
-        callbacks.insert(0, _reseed_class()(seed))
+        reseed = _reseed_class()(seed, streams)
+        callbacks.insert(0, reseed)
     if _pads_training(estimator.model_, kwargs):
         batch_size = kwargs.get("batch_size") or 32
         weight = kwargs.get("sample_weight")
@@ -96,7 +115,8 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, **kwargs: Any) -> Any:
                 *validation, kwargs.get("validation_batch_size") or batch_size, seed)
         X, y, kwargs["sample_weight"] = _whole_batch_data(X, y, weight, batch_size, seed)
     with tracked(estimator, callbacks):
-        return estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
+        history = estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
+    return history, None if reseed is None else reseed.streams
 
 
 _whole_batches: contextvars.ContextVar[bool] = contextvars.ContextVar(

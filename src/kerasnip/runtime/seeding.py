@@ -52,6 +52,39 @@ def seeded(seed: int | None) -> Iterator[None]:
             torch.random.set_rng_state(torch_state)
 
 
+def random_streams() -> tuple[Any, ...]:
+    """The state of Python's, NumPy's and (on torch) torch's global random streams.
+
+    Keras shuffles the training rows of every epoch from them, so restoring
+    this state with :func:`restore_random_streams` continues a training run
+    exactly where it stopped.
+
+    Returns
+    -------
+    tuple
+        An opaque state for :func:`restore_random_streams`.
+    """
+    torch = _torch_if_backend()
+    return (random.getstate(), np.random.get_state(),
+            None if torch is None else torch.random.get_rng_state())
+
+
+def restore_random_streams(state: tuple[Any, ...]) -> None:
+    """Put the global random streams back as :func:`random_streams` found them.
+
+    Parameters
+    ----------
+    state : tuple
+        A value returned by :func:`random_streams`.
+    """
+    py_state, np_state, torch_state = state
+    random.setstate(py_state)
+    np.random.set_state(np_state)
+    torch = _torch_if_backend()
+    if torch is not None and torch_state is not None:
+        torch.random.set_rng_state(torch_state)
+
+
 def _torch_if_backend() -> Any:
     import keras
 

@@ -75,8 +75,9 @@ _REGISTRY_PARAMS = {
     "compile_weighted_metrics": "metric",
 }
 
-# The training data kept by the last fit (for lazily computed intervals).
-_NEVER_SAVED = ("_fit_data",)
+# The training data kept by the last fit (for lazily computed intervals), and the random
+# streams its training ended with (process state: a loaded model continues with a new seed).
+_NEVER_SAVED = ("_fit_data", "_random_streams")
 
 PathOrFile = str | os.PathLike[str] | IO[bytes]
 
