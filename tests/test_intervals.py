@@ -65,6 +65,21 @@ def digits_fit():
     return spec(fit_epochs=8, random_state=0).fit(X, labels), X, labels
 
 
+@pytest.fixture(scope="module")
+def confident_digits_fit():
+    """A 3-class digits model trained until many rows are near certain, with the rows
+    it did not see (``pred_int`` only departs from [0, 1] for confident rows)."""
+    from sklearn.datasets import load_digits
+
+    spec = kerasnip.create_keras_sequential_spec("intervals_clf_confident", CLASSIFIER_BLOCKS,
+                                                 "classification")
+    X, y = load_digits(n_class=3, return_X_y=True)
+    X = (X / 16).astype("float32")
+    labels = np.array(["zero", "one", "two"])[y]
+    est = spec(fit_epochs=30, learn_rate=0.01, random_state=0).fit(X[:120], labels[:120])
+    return est, X[120:], labels[120:]
+
+
 # ---------------------------------------------------------------------------- brute force
 
 
@@ -258,6 +273,85 @@ def test_class_probability_intervals(digits_fit):
             >= (upper - lower) - 1e-9).mean() > 0.95
 
 
+def split_bounds(table, classes):
+    return (table[[f".pred_lower_{c}" for c in classes]].to_numpy(),
+            table[[f".pred_upper_{c}" for c in classes]].to_numpy())
+
+
+def test_class_prediction_intervals_bound_each_class_indicator(confident_digits_fit):
+    est, X, labels = confident_digits_fit
+    classes = est.classes_
+    table = interval_table(est, X, type="pred_int", level=0.9, seed=0)
+    assert list(table.columns) == [f".pred_{side}_{label}" for label in classes
+                                   for side in ("lower", "upper")]
+    lower, upper = split_bounds(table, classes)
+    assert set(np.unique(table.to_numpy())) <= {0.0, 1.0}
+    assert (lower <= upper).all()
+    # The Bernoulli(pbar) quantiles, pbar the mean of the same probability draws.
+    pbar = predictive_draws(est, X, type="conf_int", seed=0).mean(axis=0)
+    np.testing.assert_array_equal(lower, pbar > 0.95)
+    np.testing.assert_array_equal(upper, pbar > 0.05)
+    # Some rows are near certain ({1} for their class, {0} for the others), some not.
+    certain = lower.any(axis=1)
+    assert 0 < certain.sum() < len(X)
+    np.testing.assert_array_equal(classes[lower[certain].argmax(axis=1)], est.predict(X[certain]))
+    assert (upper[certain].sum(axis=1) == 1).all()
+    assert (upper.sum(axis=1) >= 1).all()  # some class is always possible
+    # A new observation's indicators fall in their intervals at least `level` of the time.
+    truth = (labels[:, None] == classes[None, :]).astype(float)
+    assert ((lower <= truth) & (truth <= upper)).all(axis=1).mean() >= 0.9
+    pd.testing.assert_frame_equal(kerasnip.predict_table(est, X, type="pred_int", level=0.9,
+                                                         seed=0), table)
+
+
+def test_class_prediction_intervals_widen_with_the_level(confident_digits_fit):
+    est, X, _ = confident_digits_fit
+    previous = None
+    for level in (0.5, 0.9, 0.99, 0.999999):
+        lower, upper = split_bounds(
+            interval_table(est, X, type="pred_int", level=level, seed=0), est.classes_)
+        if previous is not None:
+            assert (lower <= previous[0]).all() and (upper >= previous[1]).all()
+            assert (upper - lower).sum() > (previous[1] - previous[0]).sum()
+        previous = lower, upper
+    assert (lower == 0).all() and (upper == 1).all()  # nothing is that certain
+
+
+def test_class_prediction_intervals_against_the_probability_intervals(confident_digits_fit):
+    # A class's pred_int is [0, 1] unless its predictive probability is beyond a
+    # threshold; then it is the point the new class indicator almost surely takes,
+    # which the probability's own interval need not contain.
+    est, X, _ = confident_digits_fit
+    lower, upper = split_bounds(interval_table(est, X, type="pred_int", seed=3), est.classes_)
+    conf_lower, conf_upper = split_bounds(interval_table(est, X, type="conf_int", seed=3),
+                                          est.classes_)
+    undecided = (lower == 0) & (upper == 1)
+    assert undecided.any() and not undecided.all()
+    certain, excluded = lower == 1, upper == 0
+    assert (conf_upper[certain] > 0.9).all() and (conf_lower[excluded] < 0.1).all()
+
+
+def test_class_outcome_draws_are_one_hot_categorical(confident_digits_fit):
+    est, X, _ = confident_digits_fit
+    rows = X[:40]
+    draws = predictive_draws(est, rows, n_draws=4000, seed=0)  # type="pred_int"
+    assert draws.shape == (4000, 40, 3)
+    assert set(np.unique(draws)) == {0.0, 1.0}
+    np.testing.assert_array_equal(draws.sum(axis=2), 1.0)
+    # Each is a categorical draw from the probability draw the same seed gives.
+    pbar = predictive_draws(est, rows, type="conf_int", n_draws=4000, seed=0).mean(axis=0)
+    np.testing.assert_allclose(draws.mean(axis=0), pbar, atol=0.02)
+    # Their quantiles are the table's bounds, but within Monte Carlo noise of a threshold.
+    lower, upper = np.quantile(draws, [0.05, 0.95], axis=0, method="inverted_cdf")
+    table_lower, table_upper = split_bounds(
+        interval_table(est, rows, type="pred_int", level=0.9, n_draws=4000, seed=0),
+        est.classes_)
+    clear = (np.abs(pbar - 0.95) > 0.015) & (np.abs(pbar - 0.05) > 0.015)
+    assert clear.mean() > 0.5
+    np.testing.assert_array_equal(lower[clear], table_lower[clear])
+    np.testing.assert_array_equal(upper[clear], table_upper[clear])
+
+
 def test_class_draws_are_probabilities(digits_fit):
     est, X, _ = digits_fit
     draws = predictive_draws(est, X[:4], type="conf_int", n_draws=50, seed=0)
@@ -275,6 +369,10 @@ def test_binary_sigmoid_classes_mirror_each_other(digits_fit):
     assert list(table.columns) == [".pred_lower_False", ".pred_upper_False",
                                    ".pred_lower_True", ".pred_upper_True"]
     np.testing.assert_allclose(table[".pred_lower_False"], 1 - table[".pred_upper_True"])
+    pred = interval_table(est, X, type="pred_int", level=0.5, n_draws=300, seed=0)
+    assert list(pred.columns) == list(table.columns)
+    np.testing.assert_array_equal(pred[".pred_lower_False"], 1 - pred[".pred_upper_True"])
+    np.testing.assert_array_equal(pred[".pred_upper_False"], 1 - pred[".pred_lower_True"])
 
 
 def softmax_layer_output(model, num_classes):
@@ -308,10 +406,16 @@ def test_two_headed_model_names_each_head():
              for side in ("lower", "upper")]
     assert list(conf.columns) == [*digit, ".pred_ink", ".pred_lower_ink", ".pred_upper_ink"]
     pred = interval_table(est, X[:4], type="pred_int")
-    assert list(pred.columns) == [".pred_ink", ".pred_lower_ink", ".pred_upper_ink"]
+    assert list(pred.columns) == [*digit, ".pred_ink", ".pred_lower_ink", ".pred_upper_ink"]
+    assert set(np.unique(pred[digit].to_numpy())) <= {0.0, 1.0}
     np.testing.assert_allclose(pred[".pred_ink"], est.predict(X[:4])["ink"], atol=1e-5)
     draws = predictive_draws(est, X[:4], type="conf_int", n_draws=10)
     assert draws["digit"].shape == (10, 4, 3) and draws["ink"].shape == (10, 4)
+    outcomes = predictive_draws(est, X[:4], n_draws=10)
+    assert outcomes["digit"].shape == (10, 4, 3) and outcomes["ink"].shape == (10, 4)
+    np.testing.assert_array_equal(outcomes["digit"].sum(axis=2), 1.0)
+    joint = interval_table(est, X[:4], type="pred_int", joint=True, n_draws=100)
+    assert list(joint.columns) == [".pred_ink", ".pred_lower_ink", ".pred_upper_ink"]
 
 
 # ---------------------------------------------------------------------------- errors
@@ -352,11 +456,12 @@ def test_bad_requests(sine_fit, kwargs, match):
         interval_table(est, X[:3], **kwargs)
 
 
-@pytest.mark.parametrize("kwargs", [{"type": "pred_int"}, {"type": "conf_int", "joint": True}])
-def test_classifiers_have_no_prediction_or_joint_intervals(digits_fit, kwargs):
+@pytest.mark.parametrize("type_", ["conf_int", "pred_int"])
+def test_classifiers_have_no_joint_intervals(digits_fit, type_):
     est, X, _ = digits_fit
-    with pytest.raises(ValueError, match=r"is for regression outputs.*type='conf_int'"):
-        interval_table(est, X[:3], **kwargs)
+    with pytest.raises(ValueError, match=r"joint=True is for regression outputs and this model "
+                                         r"has none.*per-class intervals \(joint=False\)"):
+        interval_table(est, X[:3], type=type_, joint=True)
 
 
 def test_unfitted_estimator(reg_spec):

@@ -459,9 +459,8 @@ def _request(est: Any, X: Any, regression_only: str | None
         heads = [head for head in heads if head.task == "regression"]
         if not heads:
             raise ValueError(
-                f"{regression_only} is for regression outputs and this model has none; for "
-                "class probabilities use type='conf_int' (Monte Carlo intervals of each "
-                "class's probability)."
+                f"{regression_only} is for regression outputs and this model has none; class "
+                "probabilities and class indicators have per-class intervals (joint=False)."
             )
     index = X.index if isinstance(X, pd.DataFrame) else None
     phis = approx.features(est, est._prepare_features(X, reset=False))
@@ -480,6 +479,15 @@ def _class_draws(head: HeadPosterior, phi: np.ndarray, n_draws: int,
     return probs
 
 
+def _outcome_draws(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One class per probability draw, one-hot: posterior-predictive draws of a new
+    observation's class indicators (same shape as ``probs``, values 0.0 and 1.0)."""
+    u = rng.random((*probs.shape[:-1], 1))
+    chosen = np.minimum((np.cumsum(probs, axis=-1) < u).sum(axis=-1),
+                        probs.shape[-1] - 1)  # rounding can leave the last sum below u
+    return (chosen[..., None] == np.arange(probs.shape[-1])).astype(np.float64)
+
+
 @dataclass
 class Bounds:
     """The interval of every column of one output, for each row.
@@ -489,8 +497,9 @@ class Bounds:
     head : HeadPosterior
         The output (its ``name``, ``task`` and ``target_ndim``).
     lower, upper : ndarray of shape (n, k)
-        The bounds: of each target column (regression) or of each class's
-        probability (classification, columns in the order of the classes).
+        The bounds: of each target column (regression), or per class (columns in
+        the order of the classes) of its probability (``"conf_int"``) or of a new
+        observation's indicator ``1{y = class}`` (``"pred_int"``, 0 or 1).
     mean : ndarray of shape (n, k) or None
         Regression: the centre of the intervals (the model's prediction).
     """
@@ -517,11 +526,25 @@ def _regression_bounds(head: HeadPosterior, phi: np.ndarray, type: str, level: f
     return Bounds(head, mean - half, mean + half, mean)
 
 
-def _classification_bounds(head: HeadPosterior, phi: np.ndarray, level: float, n_draws: int,
-                           rng: np.random.Generator) -> Bounds:
-    # Class probabilities only have conf_int, marginal per class.
+def _classification_bounds(head: HeadPosterior, phi: np.ndarray, type: str, level: float,
+                           n_draws: int, rng: np.random.Generator) -> Bounds:
+    """Per-class bounds, marginal per class.
+
+    ``"conf_int"``: the central ``level`` quantiles of each class's probability over
+    the posterior draws. ``"pred_int"``: the central interval of a new observation's
+    indicator ``1{y = c}``, which under the posterior predictive is Bernoulli with
+    ``pbar_c``, the mean of the probability draws; its quantiles are exact: lower is
+    1 when ``pbar_c > (1 + level) / 2`` (else 0), upper is 1 when
+    ``pbar_c > (1 - level) / 2`` (else 0). The R package takes the same quantiles of
+    Monte Carlo categorical draws (interpolating linearly, so near a threshold its
+    bound can fall between 0 and 1); these are their exact values.
+    """
     probs = _class_draws(head, phi, n_draws, rng)
-    lower, upper = np.quantile(probs, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    low, high = (1 - level) / 2, (1 + level) / 2
+    if type == "pred_int":
+        mean = probs.mean(axis=0)
+        return Bounds(head, (mean > high).astype(np.float64), (mean > low).astype(np.float64))
+    lower, upper = np.quantile(probs, [low, high], axis=0)
     return Bounds(head, lower, upper)
 
 
@@ -536,13 +559,12 @@ def interval_bounds(est: Any, X: Any, *, type: str, level: float = 0.95,
     Returns
     -------
     bounds : list of Bounds
-        One per output answered (regression outputs only for ``"pred_int"``).
+        One per output answered (regression outputs only for ``joint=True``).
     index : pandas.Index
         The rows' index (a DataFrame ``X``'s own).
     """
     _check_request(type, level, n_draws)
-    only = "type='pred_int'" if type == "pred_int" else "joint=True" if joint else None
-    heads, index = _request(est, X, only)
+    heads, index = _request(est, X, "joint=True" if joint else None)
     rng = _rng(est, seed)
     bounds = []
     for head, phi in heads:
@@ -550,7 +572,8 @@ def interval_bounds(est: Any, X: Any, *, type: str, level: float = 0.95,
             bounds.append(_regression_bounds(head, phi, type, float(level), joint,
                                              int(n_draws), rng))
         else:
-            bounds.append(_classification_bounds(head, phi, float(level), int(n_draws), rng))
+            bounds.append(_classification_bounds(head, phi, type, float(level), int(n_draws),
+                                                 rng))
     return bounds, index
 
 
@@ -569,7 +592,9 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
         Inputs, in the same form as during fit.
     type : {"conf_int", "pred_int"}, default="pred_int"
         Regression: draws of the mean (``"conf_int"``) or of new observations
-        (``"pred_int"``). Classifiers give class-probability draws for ``"conf_int"``.
+        (``"pred_int"``). Classification: draws of the class probabilities
+        (``"conf_int"``), or of a new observation's class, one-hot (``"pred_int"``:
+        each probability draw followed by one categorical draw from it).
     n_draws : int, default=1000
         Number of draws.
     seed : int, default=None
@@ -579,17 +604,23 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
     -------
     ndarray or dict of ndarray
         ``(n_draws, n, k)`` per output (``(n_draws, n)`` for a regressor fitted
-        on a 1-D y; class probabilities ``(n_draws, n, n_classes)``); a dict keyed
-        by output name for multi-output models.
+        on a 1-D y; classes ``(n_draws, n, n_classes)``, in the order of
+        ``classes_``); a dict keyed by output name for multi-output models.
+
+    Examples
+    --------
+    >>> draws = kerasnip.predictive_draws(clf, X_new, n_draws=500)  # doctest: +SKIP
+    >>> draws.shape, draws.mean(axis=0)  # one-hot classes; their means  # doctest: +SKIP
     """
     est, X = unwrap(est, X)
     _check_request(type, 0.5, n_draws)
-    heads, _ = _request(est, X, "type='pred_int'" if type == "pred_int" else None)
+    heads, _ = _request(est, X, None)
     rng = _rng(est, seed)
     draws = {}
     for head, phi in heads:
         if head.task == "classification":
-            draws[head.name] = _class_draws(head, phi, n_draws, rng)
+            probs = _class_draws(head, phi, n_draws, rng)
+            draws[head.name] = _outcome_draws(probs, rng) if type == "pred_int" else probs
             continue
         sample = head.draw(head.logits(phi), head.variance(phi, type), n_draws, rng)
         draws[head.name] = sample[..., 0] if head.target_ndim == 1 else sample

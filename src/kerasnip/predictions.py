@@ -1,11 +1,27 @@
 """Predictions as tables: every ``.pred*`` column name kerasnip writes is made here.
 
 Names follow the R package (parsnip): ``.pred_class``, ``.pred_{class}``,
-``.pred``, ``.pred_lower`` / ``.pred_upper``; a multi-output model puts the
-output block's name in each column (``.pred_class_{out}``, ``.pred_{out}_{class}``,
-``.pred_{out}``, intervals ``.pred_lower_{out}_{class}``), and a target of
-``k >= 2`` columns names its columns after a DataFrame y's columns, else ``1..k``;
-one column is ``.pred`` whatever the shape of y.
+``.pred``, ``.pred_lower`` / ``.pred_upper``; a target of ``k >= 2`` columns names
+its columns after a DataFrame y's columns, else ``1..k``; one column is ``.pred``
+whatever the shape of y.
+
+A multi-output model puts the output block's name in each column, always in the
+same place: right after the column's kind (``.pred_class``, ``.pred``,
+``.pred_lower``, ``.pred_upper``) and before any class or column suffix. So per
+head ``out``:
+
+========================  ===================================================
+classification head       ``.pred_class_{out}``; ``.pred_{out}_{class}``;
+                          ``.pred_lower_{out}_{class}``, ``.pred_upper_{out}_{class}``
+regression head           ``.pred_{out}``, ``.pred_lower_{out}``, ``.pred_upper_{out}``
+``k``-column head         ``.pred_{out}_{j}``, ``.pred_lower_{out}_{j}``, ...
+========================  ===================================================
+
+``predict_table``, :func:`interval_table` and tuning's fold predictions
+(:func:`fold_predictions`) all use these names. The R package names class
+probabilities the same way (``.pred_{out}_{class}``) but puts the head last in
+classification intervals (``.pred_lower_{class}_{out}``); kerasnip keeps the one
+order, so that ``.pred_lower_{out}_{class}`` lines up with ``.pred_{out}_{class}``.
 """
 
 from __future__ import annotations
@@ -240,8 +256,9 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
     output gives ``.pred_{j}``, ``.pred_lower_{j}``, ``.pred_upper_{j}`` with
     ``j`` the column names of a DataFrame y, else ``1..k``); classification
     gives ``.pred_lower_{class}`` and ``.pred_upper_{class}`` per class.
-    Multi-output models put the output's name after
-    ``.pred``/``.pred_lower``/``.pred_upper``.
+    Multi-output models put the output's name right after
+    ``.pred``/``.pred_lower``/``.pred_upper`` (``.pred_lower_{out}_{class}``,
+    ``.pred_lower_{out}``; see the module docstring).
 
     Parameters
     ----------
@@ -250,9 +267,19 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
     X : array-like or DataFrame
         Inputs, in the same form as during fit.
     type : {"conf_int", "pred_int"}
-        ``"conf_int"``: uncertainty of the mean (of the class probabilities for
-        classifiers); ``"pred_int"``: of a new observation (regression only; adds
-        the fitted noise).
+        ``"conf_int"``: uncertainty of the mean; for classifiers, of each class's
+        probability (its central ``level`` quantiles over posterior draws).
+        ``"pred_int"``: of a new observation. Regression adds the fitted noise.
+        Classification gives, per class ``c``, the central interval of the new
+        observation's indicator ``1{y = c}``, whose posterior-predictive
+        distribution is Bernoulli(``pbar_c``), ``pbar_c`` being the mean of
+        ``c``'s probability over the posterior draws: ``.pred_lower_{c}`` is 1
+        when ``pbar_c > (1 + level) / 2`` (the class is all but certain) and 0
+        otherwise, ``.pred_upper_{c}`` is 0 when ``pbar_c <= (1 - level) / 2``
+        (all but excluded) and 1 otherwise. These are the quantiles the R package
+        (like parsnip's Stan engines) estimates from categorical draws. They are
+        not intervals of the probability, so they need not contain the
+        ``"conf_int"`` bounds: a confident row's predicted class gets ``[1, 1]``.
     level : float, default=0.95
         Coverage probability of each interval.
     n_draws : int, default=1000
@@ -268,6 +295,11 @@ def interval_table(est: Any, X: Any, *, type: str, level: float = 0.95,
     -------
     pandas.DataFrame
         One row per row of ``X`` (keeping a DataFrame's index).
+
+    Examples
+    --------
+    >>> interval_table(clf, X_new, type="conf_int", level=0.9)  # doctest: +SKIP
+    >>> interval_table(clf, X_new, type="pred_int")  # 0/1 bounds per class  # doctest: +SKIP
     """
     frame_index = X.index if isinstance(X, pd.DataFrame) else None
     est, X = unwrap(est, X)
