@@ -17,7 +17,7 @@ regression head           ``.pred_{out}``, ``.pred_lower_{out}``, ``.pred_upper_
 ``k``-column head         ``.pred_{out}_{j}``, ``.pred_lower_{out}_{j}``, ...
 ========================  ===================================================
 
-``predict_table``, :func:`interval_table` and tuning's fold predictions
+``predict_table``, ``interval_table`` and tuning's fold predictions
 (:func:`fold_predictions`) all use these names. The R package names class
 probabilities the same way (``.pred_{out}_{class}``) but puts the head last in
 classification intervals (``.pred_lower_{class}_{out}``); kerasnip keeps the one
@@ -104,16 +104,16 @@ def predict_table(est: Any, X: Any, type: str | None = None,
         regressor fitted on a ``k``-column y (``k >= 2``) gives ``.pred_{column}``
         per column of a DataFrame y, else ``.pred_1`` ... ``.pred_k`` (1-based,
         as R numbers columns).
-        ``"conf_int"`` / ``"pred_int"``: intervals from :func:`interval_table`
+        ``"conf_int"`` / ``"pred_int"``: intervals from ``interval_table``
         (``.pred_lower`` / ``.pred_upper``, see there). None gives ``"class"``
         for classifiers and ``"numeric"`` for regressors. Multi-output models
         name every column after its output block (``.pred_class_{out}``,
         ``.pred_{out}_{class}``, ``.pred_{out}``) and by default give each head
-        its own type (see :func:`head_prediction_table`).
+        its own type (see ``head_prediction_table``).
     level : float, default=0.95
         Coverage of the intervals (interval types only).
     **kwargs : dict
-        Passed to :func:`interval_table` (``n_draws``, ``seed``, ``joint``).
+        Passed to ``interval_table`` (``n_draws``, ``seed``, ``joint``).
 
     Returns
     -------

@@ -68,7 +68,7 @@ class SequenceWindows(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Column names seen during fit (DataFrame input only).
 
     Examples
@@ -314,7 +314,7 @@ class LeadTargets(_ColumnStep):
         Steps ahead, e.g. ``(1, 2, 3)`` for a three-step forecast.
     default : float, default=nan
         The value of rows without a future value.
-    prefix : str, default="lead_"
+    prefix : str, default ``"lead_"``
         The added columns are ``{prefix}{k}_{col}``.
     keep_original_cols : bool, default=True
         Keep the led columns next to their leads (the other columns are always
@@ -392,7 +392,7 @@ class LeadTargets(_ColumnStep):
         Returns
         -------
         DataFrame (for DataFrame input) or ndarray
-            ``X``'s columns followed by :attr:`target_names_`.
+            ``X``'s columns followed by ``target_names_``.
         """
         frame = self._frame(X, reset=False)
         added = {name: frame[column].shift(-k, fill_value=self.default)
@@ -402,7 +402,7 @@ class LeadTargets(_ColumnStep):
         return out if isinstance(X, pd.DataFrame) else out.to_numpy()
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output column names: the input's, then :attr:`target_names_`.
+        """Output column names: the input's, then ``target_names_``.
 
         Parameters
         ----------
@@ -479,7 +479,7 @@ class CollapseColumns(_ColumnStep):
         Returns
         -------
         DataFrame
-            The other columns, then the collapsed column :attr:`name`.
+            The other columns, then the collapsed column ``name``.
         """
         frame = self._frame(X, reset=False)
         values = frame[self.columns_].to_numpy(dtype=np.float64)
@@ -493,7 +493,7 @@ class CollapseColumns(_ColumnStep):
         return tags
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output column names: the columns kept, then :attr:`name`.
+        """Output column names: the columns kept, then ``name``.
 
         Parameters
         ----------
