@@ -167,3 +167,39 @@ def test_a_one_column_target_is_pred_whatever_the_shape_of_y(reg_spec, regressio
     assert list(kerasnip.predict_table(est, X[:3]).columns) == [".pred"]
     assert list(kerasnip.predict_table(est, X[:3], type="pred_int").columns) == [
         ".pred", ".pred_lower", ".pred_upper"]
+
+
+def test_multi_output_columns_put_the_head_right_after_the_kind():
+    """One order on every path: ``.pred{kind}_{head}`` then the class or column suffix
+    (the R package puts the head last in classification intervals only)."""
+    import re
+
+    from kerasnip.predictions import fold_predictions
+    from tests import functional_blocks as fb
+
+    spec = kerasnip.create_keras_functional_spec("table_head_order", fb.TWO_HEAD_BLOCKS,
+                                                 "classification")
+    try:
+        X, y = fb.two_head_data(30)
+        est = spec(fit_epochs=1, random_state=0).fit(X, y)
+        classes = list(est.classes_["digit"])
+        per_class = [f".pred_digit_{c}" for c in classes]
+        bounds = [f".pred_{side}_digit_{c}" for c in classes for side in ("lower", "upper")]
+        ink = [".pred_ink", ".pred_lower_ink", ".pred_upper_ink"]
+        for kind in ("conf_int", "pred_int"):
+            table = kerasnip.predict_table(est, X[:5], type=kind, n_draws=50)
+            assert list(table.columns) == [*bounds, *ink]
+        folds = fold_predictions(est, X[:5], np.arange(5))
+        assert list(folds.columns) == [".row", *per_class, ".pred_class_digit", ".pred_ink"]
+        # Every name of every path parses as kind, head, then an optional suffix.
+        pattern = re.compile(r"\.pred(_class|_lower|_upper)?_(digit|ink)(?:_(.+))?")
+        for name in [*bounds, *ink, *folds.columns[1:]]:
+            match = pattern.fullmatch(name)
+            assert match, name
+            kind, head, suffix = match.groups()
+            if head == "digit" and kind != "_class":  # per class: the class comes last
+                assert suffix in [str(c) for c in classes], name
+            else:
+                assert suffix is None, name
+    finally:
+        kerasnip.remove_keras_spec("table_head_order")
