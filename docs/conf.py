@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE / "sphinxext"))
 
 project = "kerasnip"
 author = "kerasnip contributors"
-copyright = "kerasnip contributors"  # noqa: A001
+copyright = "kerasnip contributors"
 release = kerasnip.__version__
 version = release
 
@@ -183,6 +183,9 @@ nitpick_ignore_regex = [
                r"intervals|heads|plotting|sequence|loading|registry|errors|tuning|demo)"
                r"(\..*)?"),
     (r"py:.*", r"(array-like|ArrayLike|callable|optional|default|path-like)"),
+    # Named in kerasnip.tuning's docstrings, which do not document them on their own.
+    (r"py:class", r"TunedParameter"),
+    (r"py:attr", r"metrics"),
 ]
 
 
@@ -198,8 +201,16 @@ def _public_alias(app, env, node, contnode):
                                node["reftarget"], node, contnode)
 
 
+def _skip_member(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated metadata-routing setters (``set_fit_request``)."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("missing-reference", _public_alias)
+    app.connect("autodoc-skip-member", _skip_member)
 
 
 # ---------------------------------------------------------------------------- gallery

@@ -1,13 +1,15 @@
-"""Multi-step forecasting with joint prediction intervals.
+"""
+Multi-step forecasting with joint prediction intervals
+======================================================
 
 A noisy sine series is cut into windows of its last ``timesteps`` values
-(``SequenceWindows``), the next ``horizon`` values become the targets
-(``LeadTargets``), and a functional spec with one vector-valued output
+(:class:`~kerasnip.SequenceWindows`), the next ``horizon`` values become the targets
+(:class:`~kerasnip.LeadTargets`), and a functional spec with one vector-valued output
 (``num_outputs = horizon``) learns to forecast them all at once. The
 last-layer Laplace posterior then gives prediction intervals: per step, and
 joint bands (``joint=True``) that hold for the whole forecast trajectory at once.
 The script prints held-out accuracy and coverage and plots a few forecasts
-with both bands to a PNG.
+with both bands.
 
 Run ``python examples/forecasting.py --out forecasting.png`` (under a minute on
 a CPU; ``--n 150 --epochs 3`` for a quick check).
@@ -69,66 +71,87 @@ def supervised(series: pd.DataFrame, timesteps: int, horizon: int):
     return X[complete], Y[complete]
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description="Multi-step forecast with joint intervals.")
-    parser.add_argument("--n", type=int, default=600, help="length of the series")
-    parser.add_argument("--timesteps", type=int, default=24)
-    parser.add_argument("--horizon", type=int, default=8)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--level", type=float, default=0.9)
-    parser.add_argument("--draws", type=int, default=2000, help="draws for the joint bands")
-    parser.add_argument("--out", type=Path, default=Path("forecasting.png"))
-    args = parser.parse_args(argv)
+parser = argparse.ArgumentParser(description="Multi-step forecast with joint intervals.")
+parser.add_argument("--n", type=int, default=600, help="length of the series")
+parser.add_argument("--timesteps", type=int, default=24)
+parser.add_argument("--horizon", type=int, default=8)
+parser.add_argument("--epochs", type=int, default=100)
+parser.add_argument("--level", type=float, default=0.9)
+parser.add_argument("--draws", type=int, default=2000, help="draws for the joint bands")
+parser.add_argument("--out", type=Path, help="where to save the plot (default: not saved)")
+args = parser.parse_args()
 
-    series = make_series(args.n)
-    X, Y = supervised(series, args.timesteps, args.horizon)
-    split = int(0.7 * len(X))  # the past trains, the future tests
-    spec = kerasnip.create_keras_functional_spec(
-        "sine_forecaster",
-        {"window": window_input, "flat": inp_spec(flatten, "window"),
-         "hidden": inp_spec(hidden, "flat"), "output": inp_spec(forecast, "hidden")},
-        mode="regression")
-    # Small on purpose: an over-fitted network shrinks its training residuals, and with
-    # them the noise the intervals are built from.
-    est = spec(hidden_units=16, fit_epochs=args.epochs, learn_rate=0.003, random_state=0)
-    est.fit(X[:split], Y.iloc[:split])
+# %%
+# Windows and leads
+# -----------------
+# Each row of ``X`` is a window of the last ``timesteps`` values; each row of ``Y`` the
+# next ``horizon`` values (``lead_1_y`` ... ``lead_8_y``). The past trains, the future
+# tests.
 
-    X_test, Y_test = X[split:], Y.iloc[split:].to_numpy()
-    marginal = kerasnip.predict_table(est, X_test, type="pred_int", level=args.level)
-    joint = kerasnip.predict_table(est, X_test, type="pred_int", level=args.level,
-                                   joint=True, n_draws=args.draws, seed=0)
-    steps = list(Y.columns)  # predict_table names columns after y's: .pred_lead_1_y, ...
+series = make_series(args.n)
+X, Y = supervised(series, args.timesteps, args.horizon)
+split = int(0.7 * len(X))
+print(X.shape, list(Y.columns))
 
-    def band(table, side):
-        return table[[f".pred_{side}_{k}" for k in steps]].to_numpy()
+# %%
+# A functional spec with a vector-valued output
+# ---------------------------------------------
+# The output block gets ``num_outputs`` from the width of ``Y``. The network is small on
+# purpose: an over-fitted network shrinks its training residuals, and with them the
+# noise the intervals are built from.
 
-    mean = marginal[[f".pred_{k}" for k in steps]].to_numpy()
-    inside_marginal = (Y_test >= band(marginal, "lower")) & (Y_test <= band(marginal, "upper"))
-    inside_joint = (Y_test >= band(joint, "lower")) & (Y_test <= band(joint, "upper"))
-    results = {
-        "rmse": float(np.sqrt(np.mean((Y_test - mean) ** 2))),
-        "per-step coverage": float(inside_marginal.mean()),
-        "whole-trajectory coverage, per-step bands": float(inside_marginal.all(axis=1).mean()),
-        "whole-trajectory coverage, joint bands": float(inside_joint.all(axis=1).mean()),
-    }
-    print(f"{len(X_test)} held-out forecasts of {args.horizon} steps, level {args.level}:")
-    for name, value in results.items():
-        print(f"  {name}: {value:.3f}")
+spec = kerasnip.create_keras_functional_spec(
+    "sine_forecaster",
+    {"window": window_input, "flat": inp_spec(flatten, "window"),
+     "hidden": inp_spec(hidden, "flat"), "output": inp_spec(forecast, "hidden")},
+    mode="regression")
+est = spec(hidden_units=16, fit_epochs=args.epochs, learn_rate=0.003, random_state=0)
+est.fit(X[:split], Y.iloc[:split])
 
-    plot(series, X_test, Y.index[split:], marginal, joint, steps, args)
-    print(f"wrote {args.out}")
-    return results
+# %%
+# Per-step and joint intervals
+# ----------------------------
+# ``type="pred_int"`` gives a band per step; ``joint=True`` widens them (from
+# ``n_draws`` posterior draws) so that the whole trajectory lies inside with the given
+# probability. Coverage on the held-out forecasts:
+
+X_test, Y_test = X[split:], Y.iloc[split:].to_numpy()
+marginal = kerasnip.predict_table(est, X_test, type="pred_int", level=args.level)
+joint = kerasnip.predict_table(est, X_test, type="pred_int", level=args.level,
+                               joint=True, n_draws=args.draws, seed=0)
+steps = list(Y.columns)  # predict_table names columns after y's: .pred_lead_1_y, ...
 
 
-def plot(series, X_test, origins, marginal, joint, steps, args) -> None:
-    import matplotlib
+def band(table, side):
+    return table[[f".pred_{side}_{k}" for k in steps]].to_numpy()
 
-    matplotlib.use("Agg")
+
+mean = marginal[[f".pred_{k}" for k in steps]].to_numpy()
+inside_marginal = (Y_test >= band(marginal, "lower")) & (Y_test <= band(marginal, "upper"))
+inside_joint = (Y_test >= band(joint, "lower")) & (Y_test <= band(joint, "upper"))
+results = {
+    "rmse": float(np.sqrt(np.mean((Y_test - mean) ** 2))),
+    "per-step coverage": float(inside_marginal.mean()),
+    "whole-trajectory coverage, per-step bands": float(inside_marginal.all(axis=1).mean()),
+    "whole-trajectory coverage, joint bands": float(inside_joint.all(axis=1).mean()),
+}
+print(f"{len(X_test)} held-out forecasts of {args.horizon} steps, level {args.level}:")
+for name, value in results.items():
+    print(f"  {name}: {value:.3f}")
+
+# %%
+# Three forecasts with both bands
+# -------------------------------
+
+
+def plot(series, X_test, origins, marginal, joint, steps, args):
+    """Three forecasts, their per-step and joint bands, and what happened."""
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     picks = np.linspace(0, len(X_test) - 1, 3).astype(int)
-    fig, axes = plt.subplots(len(picks), 1, figsize=(9, 2.6 * len(picks)), sharey=True)
+    fig = Figure(figsize=(9, 2.6 * len(picks)), layout="constrained")
+    axes = fig.subplots(len(picks), 1, sharey=True)
     for ax, i in zip(np.atleast_1d(axes), picks, strict=True):
         origin = series.index.get_loc(origins[i])
         past = series.iloc[max(origin - args.timesteps + 1, 0): origin + 1]
@@ -147,11 +170,11 @@ def plot(series, X_test, origins, marginal, joint, steps, args) -> None:
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
         ax.set_title(f"forecast from {origins[i]:%Y-%m-%d}", fontsize=9)
     np.atleast_1d(axes)[0].legend(fontsize=7, ncol=5, loc="upper left")
-    fig.tight_layout()
+    return fig
+
+
+fig = plot(series, X_test, Y.index[split:], marginal, joint, steps, args)
+if args.out:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)
-    plt.close(fig)
-
-
-if __name__ == "__main__":
-    main()
+    print(f"wrote {args.out}")

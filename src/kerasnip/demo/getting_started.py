@@ -28,8 +28,9 @@ N_SHOWN = 6
 
 
 # ------------------------------------------------------------------ the layer blocks
-# These three functions are the walk-through's blocks; the demo prints their source and
-# examples/getting_started.py and examples/tuning_getting_started.py import them.
+# These three functions are the walk-through's blocks; the demo prints their source,
+# examples/tuning_getting_started.py imports them and examples/getting_started.py
+# defines the same three in its own text.
 
 
 def input_block(model, input_shape):
