@@ -18,7 +18,7 @@ regression head           ``.pred_{out}``, ``.pred_lower_{out}``, ``.pred_upper_
 ========================  ===================================================
 
 ``predict_table``, ``interval_table`` and tuning's fold predictions
-(:func:`fold_predictions`) all use these names. The R package names class
+(``fold_predictions``) all use these names. The R package names class
 probabilities the same way (``.pred_{out}_{class}``) but puts the head last in
 classification intervals (``.pred_lower_{class}_{out}``); kerasnip keeps the one
 order, so that ``.pred_lower_{out}_{class}`` lines up with ``.pred_{out}_{class}``.
