@@ -79,6 +79,7 @@ from kerasnip.tuning import (  # noqa: E402
     optimizer_function,
     tune,
     tune_grid,
+    tune_race,
 )
 
 __all__ = [
@@ -147,5 +148,6 @@ __all__ = [
     "tidy",
     "tune",
     "tune_grid",
+    "tune_race",
     "whole_batches",
 ]

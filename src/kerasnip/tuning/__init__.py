@@ -1,4 +1,4 @@
-"""Tuning: parameter sets, grids, ``tune_grid`` and its results (``tune`` re-exported)."""
+"""Tuning: parameter sets, grids, the search methods and their results (``tune`` re-exported)."""
 
 from kerasnip.markers import tune
 from kerasnip.tuning.compile_grid import compile_keras_grid, extract_valid_grid, inform_errors
@@ -18,6 +18,7 @@ from kerasnip.tuning.params import (
     num_terms,
     optimizer_function,
 )
+from kerasnip.tuning.race import tune_race
 from kerasnip.tuning.results import TuneResults
 from kerasnip.tuning.tune_grid import finalize, tune_grid
 
@@ -45,4 +46,5 @@ __all__ = [
     "optimizer_function",
     "tune",
     "tune_grid",
+    "tune_race",
 ]

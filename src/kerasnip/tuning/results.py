@@ -16,11 +16,14 @@ _MAX_TICKS = 8
 
 
 class TuneResults:
-    """Cross-validation results of a grid of configurations.
+    """Cross-validation results of a set of configurations.
 
-    Made by :func:`kerasnip.tune_grid`. Column names follow R's tune package:
-    the tuned parameters (by id), ``.metric``, ``mean``, ``n``, ``std_err``
-    and ``.config``. Every metric is greater-is-better (scikit-learn scorers).
+    Made by :func:`kerasnip.tune_grid` and the other search methods
+    (:func:`kerasnip.tune_race`, :func:`kerasnip.tune_bayes`,
+    :func:`kerasnip.tune_halving`). Column names follow R's tune package: the
+    tuned parameters (by id), the method's own columns (``.iter``, ``.rung``,
+    ...), ``.metric``, ``mean``, ``n``, ``std_err`` and ``.config``. Every
+    metric is greater-is-better (scikit-learn scorers).
 
     Attributes
     ----------
@@ -37,16 +40,30 @@ class TuneResults:
         being fitted in this run.
     spec : kerasnip estimator
         The spec that was tuned (still with its ``tune()`` markers).
+    method : str
+        The search method that made the results (``"tune_grid"``, ...).
+    info : pandas.DataFrame
+        The method's own columns, one row per configuration (``.iter`` for
+        :func:`kerasnip.tune_bayes`, ``.rung`` for :func:`kerasnip.tune_halving`,
+        ``.eliminated`` for :func:`kerasnip.tune_race`); empty for a grid.
     """
 
     def __init__(self, *, spec: Any, params: ParameterSet, grid: pd.DataFrame,
-                 records: list[dict], metrics: list[str], n_folds: int, n_resumed: int = 0):
+                 records: list[dict], metrics: list[str], n_folds: int, n_resumed: int = 0,
+                 method: str = "tune_grid", info: pd.DataFrame | None = None,
+                 candidates: Any = None):
         self.spec = spec
         self.params = params
         self.grid = grid.reset_index(drop=True)
         self.metrics = list(metrics)
         self.n_folds = n_folds
         self.n_resumed = n_resumed
+        self.method = method
+        self.info = (pd.DataFrame(index=self.grid.index) if info is None
+                     else info.reset_index(drop=True))
+        # Configurations show_best and select_* choose from (a race's survivors).
+        self._candidates = (np.ones(len(self.grid), bool) if candidates is None
+                            else np.asarray(candidates, bool))
         self._records = sorted(records, key=lambda r: (r["config"], r["fold"]))
         width = max(2, len(str(len(self.grid))))
         self._labels = [f"Model{i + 1:0{width}d}" for i in range(len(self.grid))]
@@ -86,7 +103,8 @@ class TuneResults:
     def _with_params(self, table: pd.DataFrame) -> pd.DataFrame:
         config = table.pop("_config").to_numpy()
         params = self.grid.iloc[config].reset_index(drop=True)
-        out = pd.concat([params, table.reset_index(drop=True)], axis=1)
+        info = self.info.iloc[config].reset_index(drop=True)
+        out = pd.concat([params, info, table.reset_index(drop=True)], axis=1)
         out[".config"] = [self._labels[c] for c in config]
         return out
 
@@ -143,7 +161,8 @@ class TuneResults:
     def _ranked(self, metric: str | None) -> pd.DataFrame:
         name = self._metric(metric)
         table = self.collect_metrics()
-        table = table[table[".metric"] == name]
+        chosen = {label for label, ok in zip(self._labels, self._candidates, strict=True) if ok}
+        table = table[(table[".metric"] == name) & table[".config"].isin(chosen)]
         return table.sort_values("mean", ascending=False, na_position="last", kind="stable")
 
     def show_best(self, metric: str | None = None, n: int = 5) -> pd.DataFrame:
@@ -255,7 +274,7 @@ class TuneResults:
             best = rows["mean"].idxmax() if rows["mean"].notna().any() else None
             for j, column in enumerate(columns):
                 self._panel(axes[i][j], rows, column, name, best)
-        fig.suptitle(f"tune_grid: {len(self.grid)} configurations x {self.n_folds} folds "
+        fig.suptitle(f"{self.method}: {len(self.grid)} configurations x {self.n_folds} folds "
                      "(mean +/- standard error; best in red)")
         if path is not None:
             fig.savefig(path, dpi=120)
@@ -297,7 +316,8 @@ class TuneResults:
     def __repr__(self) -> str:
         failed = sum(r["error"] is not None for r in self._records)
         lines = [
-            f"TuneResults: {len(self.grid)} configuration(s) x {self.n_folds} fold(s), "
+            f"TuneResults ({self.method}): {len(self.grid)} configuration(s) x "
+            f"{self.n_folds} fold(s), "
             f"metrics {self.metrics}",
             f"  tuned: {list(self.grid.columns) or 'nothing'}",
         ]

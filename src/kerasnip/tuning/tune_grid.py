@@ -131,7 +131,7 @@ def tune_grid(
     search = setup_search("tune_grid", spec, X, y, resamples=resamples, metrics=metrics,
                           params=params, groups=groups, random_state=random_state,
                           save_pred=save_pred, n_jobs=n_jobs, progress=progress)
-    grid = _grid(search.params, grid, random_state)
+    grid = search_grid(search.params, grid, random_state)
     settings = grid_settings(search.spec, search.params, grid)
     search.open_store(save_dir, {"grid": settings}, n_configs=len(settings))
     pairs = [(c, f) for c in range(len(settings)) for f in range(len(search.splits))]
@@ -146,7 +146,7 @@ def tune_grid(
                        n_resumed=search.n_resumed)
 
 
-def _grid(params: ParameterSet, grid: pd.DataFrame | int, random_state: int | None
+def search_grid(params: ParameterSet, grid: pd.DataFrame | int, random_state: int | None
           ) -> pd.DataFrame:
     """The grid as a DataFrame: an int asks for that many space-filling configurations."""
     if isinstance(grid, Integral) and not isinstance(grid, bool):
