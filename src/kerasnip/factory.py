@@ -114,10 +114,25 @@ def create_keras_sequential_spec(
 
     Examples
     --------
-    >>> mlp = create_keras_sequential_spec(
+    >>> import keras
+    >>> def input_block(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense_block(model, units=32, rate=0.2):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     model.add(keras.layers.Dropout(rate))
+    ...     return model
+    >>> def output_block(model, num_classes):
+    ...     model.add(keras.layers.Dense(num_classes, activation="softmax"))
+    ...     return model
+    >>> mlp = kerasnip.create_keras_sequential_spec(
     ...     "mlp", {"input": input_block, "hidden": dense_block, "output": output_block},
-    ...     mode="classification")                                # doctest: +SKIP
-    >>> mlp(num_hidden=2, hidden_units=64, fit_epochs=20).fit(X, y)  # doctest: +SKIP
+    ...     mode="classification")
+    >>> [name for name in mlp().get_params() if name.startswith(("num_", "hidden_"))]
+    ['hidden_rate', 'hidden_units', 'num_hidden', 'num_output']
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), ["a", "b", "c"] * 10
+    >>> est = mlp(num_hidden=2, hidden_units=8, fit_epochs=2, random_state=0).fit(X, y)
+    >>> est.predict(X[:4]).shape
+    (4,)
     """
     blocks = _check_blocks(layer_blocks)
     infos = {name: inspect_sequential_block(name, fn) for name, fn in blocks.items()}
@@ -152,6 +167,31 @@ def create_keras_functional_spec(
     -------
     type
         A generated estimator class, as for :func:`create_keras_sequential_spec`.
+
+    Examples
+    --------
+    Two paths from one input, joined (the R package's fork-join example):
+
+    >>> import keras
+    >>> def inputs(input_shape):
+    ...     return keras.Input(shape=input_shape)
+    >>> def path(tensor, units=8):
+    ...     return keras.layers.Dense(units, activation="relu")(tensor)
+    >>> def join(left, right):
+    ...     return keras.layers.Concatenate()([left, right])
+    >>> def head(tensor):
+    ...     return keras.layers.Dense(1)(tensor)
+    >>> forked = kerasnip.create_keras_functional_spec("forked", {
+    ...     "x": inputs,
+    ...     "path_a": kerasnip.inp_spec(path, "x"),
+    ...     "path_b": kerasnip.inp_spec(path, "x"),
+    ...     "joined": kerasnip.inp_spec(join, {"left": "path_a", "right": "path_b"}),
+    ...     "output": kerasnip.inp_spec(head, "joined"),
+    ... }, mode="regression")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 3)), np.arange(30.0)
+    >>> est = forked(path_a_units=4, num_path_b=2, fit_epochs=2, random_state=0).fit(X, y)
+    >>> est.predict(X[:4]).shape
+    (4,)
     """
     blocks = _check_blocks(layer_blocks)
     infos = inspect_functional_blocks(blocks)
@@ -339,6 +379,13 @@ def model_exists(name: str) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> _ = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> kerasnip.model_exists("digits_mlp"), kerasnip.model_exists("no_such_spec")
+    (True, False)
     """
     return name in _REGISTRY
 
@@ -355,6 +402,18 @@ def get_spec(name: str) -> type:
     -------
     type
         The generated estimator class.
+
+    Raises
+    ------
+    KeyError
+        No spec has that name (the message names close matches).
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> kerasnip.get_spec("digits_mlp") is mlp
+    True
     """
     try:
         return _REGISTRY[name]
@@ -377,6 +436,15 @@ def remove_keras_spec(name: str) -> bool:
     -------
     bool
         True if a spec was removed, False if none had that name.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> _ = kerasnip.create_keras_sequential_spec("scratch_mlp", LAYER_BLOCKS, "classification")
+    >>> kerasnip.remove_keras_spec("scratch_mlp"), kerasnip.model_exists("scratch_mlp")
+    (True, False)
+    >>> kerasnip.remove_keras_spec("scratch_mlp")
+    False
     """
     return _REGISTRY.pop(name, None) is not None
 

@@ -215,10 +215,25 @@ class inp_spec:  # lowercase like the R function users know
 
     Examples
     --------
+    The block reads its input from the block called ``input_a``; its
+    hyperparameters are unchanged:
+
+    >>> import inspect
+    >>> import keras
     >>> def dense(tensor, units=16):
     ...     return keras.layers.Dense(units)(tensor)
-    >>> path_a = inp_spec(dense, "input_a")            # doctest: +SKIP
-    >>> merge = inp_spec(concat, {"x": "path_a", "y": "path_b"})  # doctest: +SKIP
+    >>> path_a = kerasnip.inp_spec(dense, "input_a")
+    >>> path_a
+    inp_spec(dense, {'tensor': 'input_a'})
+    >>> inspect.signature(path_a)
+    <Signature (input_a, units=16)>
+
+    A join of two upstream blocks:
+
+    >>> def concat(x, y):
+    ...     return keras.layers.Concatenate()([x, y])
+    >>> inspect.signature(kerasnip.inp_spec(concat, {"x": "path_a", "y": "path_b"}))
+    <Signature (path_a, path_b)>
     """
 
     def __init__(self, block: Callable, mapping: str | Mapping[str, str]):

@@ -21,7 +21,24 @@ from kerasnip.estimators.base import KerasEstimator
 
 
 class KerasClassifier(ClassifierMixin, KerasEstimator):
-    """Base class of generated classifiers (see :func:`create_keras_sequential_spec`)."""
+    """Base class of generated classifiers (see :func:`create_keras_sequential_spec`).
+
+    A spec made with ``mode="classification"`` is a subclass; its labels may be
+    strings, integers or booleans, and ``classes_`` holds them in sorted order.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> issubclass(mlp, kerasnip.KerasClassifier)
+    True
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), ["cat", "dog", "owl"] * 10
+    >>> clf = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['cat', 'dog', 'owl'], dtype='<U3')
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    """
 
     _output_kind = "classification"
 
@@ -121,7 +138,33 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
 
 
 class KerasRegressor(RegressorMixin, KerasEstimator):
-    """Base class of generated regressors (see :func:`create_keras_sequential_spec`)."""
+    """Base class of generated regressors (see :func:`create_keras_sequential_spec`).
+
+    A spec made with ``mode="regression"`` is a subclass; y is a vector or a
+    table of several columns (its width is the blocks' ``num_outputs``).
+
+    Examples
+    --------
+    >>> import keras
+    >>> def start(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense(model, units=8):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     return model
+    >>> def linear(model, num_outputs):
+    ...     model.add(keras.layers.Dense(num_outputs))
+    ...     return model
+    >>> reg = kerasnip.create_keras_sequential_spec(
+    ...     "small_reg", {"input": start, "hidden": dense, "output": linear}, "regression")
+    >>> issubclass(reg, kerasnip.KerasRegressor)
+    True
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> est = reg(fit_epochs=2, random_state=0).fit(X, X.sum(axis=1))
+    >>> est.predict(X[:5]).shape
+    (5,)
+    >>> reg(fit_epochs=2, random_state=0).fit(X, X[:, :2]).predict(X[:5]).shape
+    (5, 2)
+    """
 
     _output_kind = "regression"
 
