@@ -63,6 +63,32 @@ def output_view(estimator: Any, output: str) -> BaseEstimator:
     -------
     estimator
         A classifier view for a classification head, a regressor view otherwise.
+
+    Examples
+    --------
+    A model with a classification head ``kind`` and a regression head ``size``, named
+    after y's columns:
+
+    >>> import keras
+    >>> def inputs(input_shape):
+    ...     return keras.Input(shape=input_shape)
+    >>> def hidden(x, units=8):
+    ...     return keras.layers.Dense(units, activation="relu")(x)
+    >>> def kind(hidden, num_classes):
+    ...     return keras.layers.Dense(num_classes, activation="softmax")(hidden)
+    >>> def size(hidden):
+    ...     return keras.layers.Dense(1)(hidden)
+    >>> two_heads = kerasnip.create_keras_functional_spec(
+    ...     "two_heads", {"x": inputs, "hidden": hidden, "kind": kind, "size": size},
+    ...     mode="regression")
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> y = pd.DataFrame({"kind": ["a", "b"] * 20, "size": X[:, 0]})
+    >>> est = two_heads(fit_epochs=2, random_state=0).fit(X, y)
+    >>> view = kerasnip.output_view(est, "kind")
+    >>> view.classes_
+    array(['a', 'b'], dtype=object)
+    >>> view.predict_proba(X[:3]).shape
+    (3, 2)
     """
     if not is_multi_output(estimator):
         raise ValueError("output_view() needs a fitted multi-output model.")
@@ -98,8 +124,32 @@ def head_scorer(output: str, metric: Any) -> Any:
 
     Examples
     --------
-    >>> metrics = {"digit_acc": head_scorer("digit", "accuracy"),
-    ...            "ink_r2": head_scorer("ink", "r2")}          # doctest: +SKIP
+    A model with a classification head ``kind`` and a regression head ``size``, named
+    after y's columns:
+
+    >>> import keras
+    >>> def inputs(input_shape):
+    ...     return keras.Input(shape=input_shape)
+    >>> def hidden(x, units=8):
+    ...     return keras.layers.Dense(units, activation="relu")(x)
+    >>> def kind(hidden, num_classes):
+    ...     return keras.layers.Dense(num_classes, activation="softmax")(hidden)
+    >>> def size(hidden):
+    ...     return keras.layers.Dense(1)(hidden)
+    >>> two_heads = kerasnip.create_keras_functional_spec(
+    ...     "two_heads", {"x": inputs, "hidden": hidden, "kind": kind, "size": size},
+    ...     mode="regression")
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> y = pd.DataFrame({"kind": ["a", "b"] * 20, "size": X[:, 0]})
+    >>> est = two_heads(fit_epochs=2, random_state=0).fit(X, y)
+    >>> score_kind = kerasnip.head_scorer("kind", "accuracy")
+    >>> 0 <= score_kind(est, X, y) <= 1
+    True
+
+    In a tuning run, one metric per head:
+
+    >>> metrics = {"kind_acc": kerasnip.head_scorer("kind", "accuracy"),
+    ...            "size_r2": kerasnip.head_scorer("size", "r2")}
     >>> kerasnip.tune_grid(spec, X, y, grid=grid, metrics=metrics)  # doctest: +SKIP
     """
     scorer = get_scorer(metric) if isinstance(metric, str) else metric

@@ -29,6 +29,16 @@ def extract_keras_model(est: Any) -> Any:
     keras.Model
         The model itself (not a copy): ``summary()``, ``get_weights()`` and the
         rest of Keras's API work on it.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> model = kerasnip.extract_keras_model(est)
+    >>> type(model).__name__, model.output_shape
+    ('Sequential', (None, 3))
     """
     est, _ = unwrap(est)
     check_is_fitted(est, "model_")
@@ -50,6 +60,18 @@ def extract_keras_history(est: Any) -> pd.DataFrame:
         columns in the same order (when the fit had validation data). A copy:
         changing it leaves the estimator alone. Plot it with
         :func:`kerasnip.plot_history`.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, fit_validation_split=0.2,
+    ...           random_state=0).fit(X, y)
+    >>> kerasnip.extract_keras_history(est)
+       epoch  loss  accuracy  val_loss  val_accuracy
+    0      1   ...
+    1      2   ...
     """
     est, _ = unwrap(est)
     check_is_fitted(est, "history_")
@@ -92,8 +114,12 @@ def keras_evaluate(est: Any, X: Any, y: Any, *, sample_weight: Any = None,
 
     Examples
     --------
-    >>> kerasnip.keras_evaluate(est, X_test, y_test)   # doctest: +SKIP
-    {'loss': 0.071, 'accuracy': 0.98}
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> sorted(kerasnip.keras_evaluate(est, X, y))
+    ['accuracy', 'loss']
     """
     est, X = unwrap(est, X)
     check_is_fitted(est, "model_")
@@ -120,6 +146,18 @@ def tidy(est: Any) -> pd.DataFrame:
         Columns ``name``, ``class`` (the layer's class name), ``output_shape``
         (a tuple with ``None`` for the batch dimension; a list of tuples for a
         layer with several outputs), ``n_params`` and ``trainable``.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> kerasnip.tidy(est)[["class", "output_shape", "n_params", "trainable"]]
+         class output_shape  n_params  trainable
+    0    Dense    (None, 8)        40       True
+    1  Dropout    (None, 8)         0       True
+    2    Dense    (None, 3)        27       True
     """
     model = extract_keras_model(est)
     rows = [
@@ -162,6 +200,15 @@ def glance(est: Any) -> pd.DataFrame:
         ``loss``, each metric and each ``val_*`` column, ``n_params``,
         ``n_trainable_params``, ``n_layers`` and ``fit_time`` (seconds of the
         last training call).
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> kerasnip.glance(est).columns.tolist()
+    ['epochs', 'loss', 'accuracy', 'n_params', 'n_trainable_params', 'n_layers', 'fit_time']
     """
     est, _ = unwrap(est)
     model = extract_keras_model(est)
