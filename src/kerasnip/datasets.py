@@ -5,7 +5,16 @@ Both loaders return ``(x_train, y_train), (x_test, y_test)`` with images as
 labels as ``uint8`` arrays of shape ``(n,)``, exactly like
 ``keras.datasets.mnist.load_data()``. Scale and flatten them yourself (the
 getting-started walk-through divides by the maximum pixel value,
-:data:`DIGITS_MAX_PIXEL` or :data:`MNIST_MAX_PIXEL`).
+``DIGITS_MAX_PIXEL`` or ``MNIST_MAX_PIXEL``).
+
+Examples
+--------
+>>> (x_train, y_train), (x_test, y_test) = kerasnip.datasets.load_digits()
+>>> x_train.shape, y_train[:5]
+((1437, 8, 8), array([3, 9, 1, 3, 1], dtype=uint8))
+>>> X = x_train.reshape(len(x_train), -1) / kerasnip.datasets.DIGITS_MAX_PIXEL
+>>> X.shape, float(X.max())
+((1437, 64), 1.0)
 """
 
 from __future__ import annotations
@@ -116,6 +125,20 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
         number or shape, or the ``.npz`` lacks the Keras keys.
     RuntimeError
         No ``path`` was given and Keras could not download MNIST.
+
+    Examples
+    --------
+    A folder of the four IDX files, or Keras's ``mnist.npz`` (here a tiny stand-in):
+
+    >>> rng = np.random.default_rng(0)
+    >>> np.savez("mnist.npz",
+    ...          x_train=rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+    ...          y_train=np.arange(6, dtype=np.uint8),
+    ...          x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
+    ...          y_test=np.arange(2, dtype=np.uint8))
+    >>> (x_train, y_train), (x_test, y_test) = kerasnip.datasets.load_mnist("mnist.npz")
+    >>> x_train.shape, x_test.shape, x_train.dtype
+    ((6, 28, 28), (2, 28, 28), dtype('uint8'))
     """
     if path is None:
         return _download_mnist()

@@ -82,8 +82,14 @@ def load(path: PathOrFile, *, trusted: Iterable[str | Callable[..., Any]] | None
 
     Examples
     --------
-    >>> est.save("mlp.kerasnip")                  # doctest: +SKIP
-    >>> kerasnip.load("mlp.kerasnip").predict(X)  # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> est.save("mlp.kerasnip")
+    >>> loaded = kerasnip.load("mlp.kerasnip")
+    >>> type(loaded).__name__, bool((loaded.predict(X) == est.predict(X)).all())
+    ('digits_mlp', True)
     """
     source = getattr(path, "name", path)
     with _manifest_errors(source):
@@ -182,6 +188,21 @@ def get_untrusted_blocks(path: PathOrFile) -> list[str]:
     list of str
         ``"module:qualname"`` paths, sorted; empty when every block function
         is a block of a spec created in this process.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> est.save("mlp.kerasnip")
+
+    The blocks belong to a spec created in this process, so they are trusted here; in a
+    fresh process the list would name them (``"kerasnip.demo.getting_started:dense_block"``,
+    ...):
+
+    >>> kerasnip.get_untrusted_blocks("mlp.kerasnip")
+    []
     """
     with _manifest_errors(getattr(path, "name", path)):
         return _untrusted_blocks(read_archive(path)[0], None)

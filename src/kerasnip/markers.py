@@ -14,7 +14,15 @@ class tune:
 
     Examples
     --------
-    >>> spec = mnist_mlp(hidden_units=tune(), fit_epochs=30)   # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), hidden_1_rate=kerasnip.tune("dropout_1"))
+    >>> spec.hidden_1_units, spec.hidden_1_rate
+    (tune(), tune('dropout_1'))
+    >>> kerasnip.extract_parameter_set(spec)
+    ParameterSet(2 tuned parameters)
+      hidden_1_units  Int(16, 256, label='# Hidden Units')
+      dropout_1       Float(0.0, 0.5, label='Dropout Rate')  [hidden_1_rate]
     """
 
     def __init__(self, id: str = ""):

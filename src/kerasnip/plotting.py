@@ -41,7 +41,13 @@ def plot_history(est: Any, path: str | os.PathLike[str] | None = None) -> Figure
 
     Examples
     --------
-    >>> fig = kerasnip.plot_history(est, "history.png")  # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> fig = kerasnip.plot_history(est, "history.png")  # one panel each: loss, accuracy
+    >>> len(fig.axes)
+    2
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -106,6 +112,17 @@ def plot_model(
     ------
     MissingDependencyError
         pydot is not importable, or Graphviz's ``dot`` is not on ``PATH``.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> try:
+    ...     path = kerasnip.plot_model(est, "model.png")
+    ... except kerasnip.MissingDependencyError:  # no pydot, or no Graphviz ``dot``
+    ...     pass
     """
     import keras
 

@@ -122,7 +122,19 @@ def predict_table(est: Any, X: Any, type: str | None = None,
 
     Examples
     --------
-    >>> kerasnip.predict_table(est, X_test, type="prob").head()   # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS  # the getting-started blocks
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> X, y = np.random.default_rng(0).normal(size=(30, 4)), [0, 1, 2] * 10
+    >>> est = mlp(hidden_1_units=8, num_hidden_2=0, fit_epochs=2, random_state=0).fit(X, y)
+    >>> kerasnip.predict_table(est, X[:3])
+       .pred_class
+    0            ...
+    1            ...
+    2            ...
+    >>> kerasnip.predict_table(est, X[:3], type="prob").columns.tolist()
+    ['.pred_0', '.pred_1', '.pred_2']
+    >>> kerasnip.predict_table(est, X[:3], type="conf_int", level=0.9).columns.tolist()[:2]
+    ['.pred_lower_0', '.pred_upper_0']
     """
     index = X.index if isinstance(X, pd.DataFrame) else None
     est, X = unwrap(est, X)

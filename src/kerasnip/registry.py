@@ -45,6 +45,28 @@ def register_keras_optimizer(name: str, optimizer: Callable[..., Any]) -> None:
         the same name is registered; a factory returning an instance of a
         custom class also needs ``keras.saving.register_keras_serializable``
         on that class.
+
+    Examples
+    --------
+    >>> import keras
+    >>> def start(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense(model, units=8):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     return model
+    >>> def linear(model, num_outputs):
+    ...     model.add(keras.layers.Dense(num_outputs))
+    ...     return model
+    >>> reg = kerasnip.create_keras_sequential_spec(
+    ...     "small_reg", {"input": start, "hidden": dense, "output": linear}, "regression")
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> y = X.sum(axis=1)
+    >>> kerasnip.register_keras_optimizer(
+    ...     "sgd_momentum",
+    ...     lambda learning_rate=0.01: keras.optimizers.SGD(learning_rate, momentum=0.9))
+    >>> est = reg(compile_optimizer="sgd_momentum", learn_rate=0.05, fit_epochs=1).fit(X, y)
+    >>> type(est.model_.optimizer).__name__
+    'SGD'
     """
     if not callable(optimizer):
         raise TypeError(f"optimizer must be a class or factory, got {optimizer!r}.")
@@ -62,6 +84,28 @@ def register_keras_loss(name: str, loss: Callable[..., Any]) -> None:
         A loss function ``loss(y_true, y_pred)`` or a ``keras.losses.Loss``
         instance. Saved models using it (``est.save``, pickles) reload when
         the same name is registered again before loading.
+
+    Examples
+    --------
+    >>> import keras
+    >>> def start(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense(model, units=8):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     return model
+    >>> def linear(model, num_outputs):
+    ...     model.add(keras.layers.Dense(num_outputs))
+    ...     return model
+    >>> reg = kerasnip.create_keras_sequential_spec(
+    ...     "small_reg", {"input": start, "hidden": dense, "output": linear}, "regression")
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> y = X.sum(axis=1)
+    >>> def half_mse(y_true, y_pred):
+    ...     return 0.5 * keras.ops.mean((y_true - y_pred) ** 2)
+    >>> kerasnip.register_keras_loss("half_mse", half_mse)
+    >>> est = reg(compile_loss="half_mse", fit_epochs=1).fit(X, y)
+    >>> est.history_.columns.tolist()
+    ['epoch', 'loss', 'mean_absolute_error']
     """
     if not callable(loss):
         raise TypeError(f"loss must be callable, got {loss!r}.")
@@ -79,6 +123,28 @@ def register_keras_metric(name: str, metric: Callable[..., Any]) -> None:
         A metric function ``metric(y_true, y_pred)`` or a
         ``keras.metrics.Metric`` instance. Saved models using it reload when
         the same name is registered again before loading.
+
+    Examples
+    --------
+    >>> import keras
+    >>> def start(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense(model, units=8):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     return model
+    >>> def linear(model, num_outputs):
+    ...     model.add(keras.layers.Dense(num_outputs))
+    ...     return model
+    >>> reg = kerasnip.create_keras_sequential_spec(
+    ...     "small_reg", {"input": start, "hidden": dense, "output": linear}, "regression")
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> y = X.sum(axis=1)
+    >>> def max_error(y_true, y_pred):
+    ...     return keras.ops.max(keras.ops.abs(y_true - y_pred))
+    >>> kerasnip.register_keras_metric("max_error", max_error)
+    >>> est = reg(compile_metrics=["max_error"], fit_epochs=1).fit(X, y)
+    >>> est.history_.columns.tolist()
+    ['epoch', 'loss', 'max_error']
     """
     if not callable(metric):
         raise TypeError(f"metric must be callable, got {metric!r}.")

@@ -225,6 +225,20 @@ def align_predictions(predictions: Any, X: Any, windows: Any) -> pd.Series | pd.
     Series or DataFrame
         Indexed like ``X`` (positions for arrays), missing values for rows
         without a window; a Series for 1-D predictions.
+
+    Examples
+    --------
+    >>> series = pd.DataFrame({"v": np.arange(5.0)}, index=pd.date_range("2024-01-01", periods=5))
+    >>> windows = kerasnip.SequenceWindows(timesteps=3).fit(series)
+    >>> windows.transform(series).shape  # three windows of three rows
+    (3, 3, 1)
+    >>> kerasnip.align_predictions(np.array([10.0, 20.0, 30.0]), series, windows)
+    2024-01-01     NaN
+    2024-01-02     NaN
+    2024-01-03    10.0
+    2024-01-04    20.0
+    2024-01-05    30.0
+    Freq: D, dtype: float64
     """
     kept = _find_windows(windows).output_index(X)
     if len(predictions) != len(kept):
@@ -330,6 +344,16 @@ class LeadTargets(_ColumnStep):
         Number of columns seen during fit.
     feature_names_in_ : ndarray
         Column names seen during fit (DataFrame input only).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [5.0, 6.0, 7.0, 8.0]})
+    >>> kerasnip.LeadTargets("y", leads=(1, 2)).fit_transform(frame)
+         y    x  lead_1_y  lead_2_y
+    0  1.0  5.0       2.0       3.0
+    1  2.0  6.0       3.0       4.0
+    2  3.0  7.0       4.0       NaN
+    3  4.0  8.0       NaN       NaN
     """
 
     def __init__(self, columns: Any = None, leads: int | Sequence[int] = 1,
@@ -441,6 +465,13 @@ class CollapseColumns(_ColumnStep):
         Number of columns seen during fit.
     feature_names_in_ : ndarray
         Column names seen during fit (DataFrame input only).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0], "c": ["u", "v"]})
+    >>> out = kerasnip.CollapseColumns(["a", "b"], name="inputs").fit_transform(frame)
+    >>> out.columns.tolist(), out["inputs"].iloc[0]
+    (['c', 'inputs'], array([1., 3.]))
     """
 
     def __init__(self, columns: Any = None, name: str = "x"):

@@ -161,8 +161,28 @@ def whole_batches() -> Iterator[None]:
 
     Examples
     --------
-    >>> with kerasnip.whole_batches():                           # doctest: +SKIP
-    ...     GridSearchCV(spec, param_grid, cv=3, n_jobs=1).fit(X, y)
+    >>> import keras
+    >>> def start(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense(model, units=8):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     return model
+    >>> def linear(model, num_outputs):
+    ...     model.add(keras.layers.Dense(num_outputs))
+    ...     return model
+    >>> reg = kerasnip.create_keras_sequential_spec(
+    ...     "small_reg", {"input": start, "hidden": dense, "output": linear}, "regression")
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> y = X.sum(axis=1)
+    >>> with kerasnip.whole_batches():  # 30 rows in batches of 8: the last one padded to 8
+    ...     est = reg(fit_epochs=1, fit_batch_size=8, random_state=0).fit(X, y)
+    >>> est.predict(X[:2]).shape
+    (2,)
+
+    Around a scikit-learn search (in this thread, so ``n_jobs=1``):
+
+    >>> with kerasnip.whole_batches():
+    ...     GridSearchCV(spec, param_grid, cv=3, n_jobs=1).fit(X, y)  # doctest: +SKIP
     """
     token = _whole_batches.set(True)
     try:
