@@ -391,6 +391,28 @@ def fit_laplace(est: Any, X: Any = None, y: Any = None,
     Returns
     -------
     LaplaceApproximation
+
+    Examples
+    --------
+    >>> import keras
+    >>> def start(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense(model, units=8):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     return model
+    >>> def linear(model, num_outputs):
+    ...     model.add(keras.layers.Dense(num_outputs))
+    ...     return model
+    >>> reg = kerasnip.create_keras_sequential_spec(
+    ...     "small_reg", {"input": start, "hidden": dense, "output": linear}, "regression")
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> est = reg(fit_epochs=2, random_state=0).fit(X[:30], X[:30].sum(axis=1))
+
+    Recompute the posterior on held-out rows; the intervals then use it:
+
+    >>> laplace = kerasnip.fit_laplace(est, X[30:], X[30:].sum(axis=1))
+    >>> kerasnip.predict_table(est, X[:2], type="pred_int", level=0.9).columns.tolist()
+    ['.pred', '.pred_lower', '.pred_upper']
     """
     est, X = unwrap(est, X)
     check_is_fitted(est, "model_")
@@ -609,6 +631,25 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
 
     Examples
     --------
+    >>> import keras
+    >>> def start(model, input_shape):
+    ...     return keras.Sequential([keras.Input(shape=input_shape)])
+    >>> def dense(model, units=8):
+    ...     model.add(keras.layers.Dense(units, activation="relu"))
+    ...     return model
+    >>> def linear(model, num_outputs):
+    ...     model.add(keras.layers.Dense(num_outputs))
+    ...     return model
+    >>> reg = kerasnip.create_keras_sequential_spec(
+    ...     "small_reg", {"input": start, "hidden": dense, "output": linear}, "regression")
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> est = reg(fit_epochs=2, random_state=0).fit(X[:30], X[:30].sum(axis=1))
+    >>> draws = kerasnip.predictive_draws(est, X[:5], n_draws=200, seed=0)
+    >>> draws.shape  # (n_draws, rows)
+    (200, 5)
+
+    For a classifier, each draw is one-hot over ``classes_``:
+
     >>> draws = kerasnip.predictive_draws(clf, X_new, n_draws=500)  # doctest: +SKIP
     >>> draws.shape, draws.mean(axis=0)  # one-hot classes; their means  # doctest: +SKIP
     """
