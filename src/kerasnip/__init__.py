@@ -79,6 +79,7 @@ from kerasnip.tuning import (  # noqa: E402
     optimizer_function,
     tune,
     tune_grid,
+    tune_halving,
     tune_race,
 )
 
@@ -148,6 +149,7 @@ __all__ = [
     "tidy",
     "tune",
     "tune_grid",
+    "tune_halving",
     "tune_race",
     "whole_batches",
 ]

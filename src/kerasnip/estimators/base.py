@@ -33,7 +33,12 @@ from kerasnip.markers import tune
 from kerasnip.runtime import memory, pool, runner
 from kerasnip.runtime.seeding import SEED_SPAN, seeded
 from kerasnip.saving.archive import save_estimator
-from kerasnip.saving.keras_bytes import model_from_bytes, model_to_bytes
+from kerasnip.saving.keras_bytes import (
+    model_from_bytes,
+    model_to_bytes,
+    random_state_values,
+    set_random_state_values,
+)
 
 
 def _is_int(value: Any) -> bool:
@@ -555,12 +560,17 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         state = dict(super().__getstate__())
         state.pop("_fit_data", None)  # training data never travels with a pickle
         if "model_" in state:
+            state["_model_random_state"] = random_state_values(state["model_"])
             state["model_"] = model_to_bytes(state["model_"])
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if isinstance(state.get("model_"), bytes):
-            state = {**state, "model_": model_from_bytes(state["model_"])}
+            state = dict(state)
+            state["model_"] = model_from_bytes(state["model_"])
+            seeds = state.pop("_model_random_state", None)  # absent from older pickles
+            if seeds is not None:
+                set_random_state_values(state["model_"], seeds)
         super().__setstate__(state)
 
     def save(self, path: Any) -> None:

@@ -59,6 +59,43 @@ def model_to_bytes(model: Any) -> bytes:
         return path.read_bytes()
 
 
+def random_state_values(model: Any) -> list[Any]:
+    """The values of ``model``'s random-seed state (e.g. each dropout layer's seed generator).
+
+    A ``.keras`` file keeps the weights and the optimizer but not these, so a
+    model read back would draw the dropout masks of its first steps again.
+    Pickles keep them alongside the bytes, so that an unpickled model
+    continues training as the original would have.
+
+    Parameters
+    ----------
+    model : keras.Model
+
+    Returns
+    -------
+    list of ndarray
+        One value per state variable, in the order of ``model.variables``.
+    """
+    import keras
+
+    weights = {id(v) for v in model.weights}
+    return [keras.ops.convert_to_numpy(v) for v in model.variables if id(v) not in weights]
+
+
+def set_random_state_values(model: Any, values: list[Any]) -> None:
+    """Give ``model`` back the random-seed state :func:`random_state_values` read.
+
+    Parameters
+    ----------
+    model : keras.Model
+    values : list of ndarray
+    """
+    weights = {id(v) for v in model.weights}
+    for variable, value in zip([v for v in model.variables if id(v) not in weights], values,
+                               strict=True):
+        variable.assign(value)
+
+
 def model_from_bytes(payload: bytes, *, safe_mode: bool = False,
                      objects: Mapping[str, Any] | None = None) -> Any:
     """Load a Keras model from ``.keras`` bytes written by :func:`model_to_bytes`.

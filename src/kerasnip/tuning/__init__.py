@@ -3,6 +3,7 @@
 from kerasnip.markers import tune
 from kerasnip.tuning.compile_grid import compile_keras_grid, extract_valid_grid, inform_errors
 from kerasnip.tuning.grids import grid_random, grid_regular, grid_space_filling
+from kerasnip.tuning.halving import tune_halving
 from kerasnip.tuning.params import (
     Choice,
     Float,
@@ -46,5 +47,6 @@ __all__ = [
     "optimizer_function",
     "tune",
     "tune_grid",
+    "tune_halving",
     "tune_race",
 ]

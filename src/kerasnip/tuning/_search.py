@@ -202,7 +202,7 @@ class _Task:
     folds: list[tuple[int, np.ndarray, np.ndarray, list[tuple[int, int | None]]]]
     snapshot_epochs: list[int] | None
     # Identifies this tune_grid run and the task's preprocessing configuration: tasks
-    # that share it reuse each fold's preprocessed data (see _fold_inputs).
+    # that share it reuse each fold's preprocessed data (see fold_inputs).
     preprocessing: tuple[str, str]
 
 
@@ -242,9 +242,14 @@ def _plan(spec: Any, settings: list[dict[str, Any]], splits: list,
         if folds:
             with_epochs = members[0][1] is not None
             snapshots = sorted({e for _, e in members}) if with_epochs else None
-            steps = repr(sorted((k, v) for k, v in shared.items() if not k.startswith(prefix)))
-            tasks.append(_Task(shared, folds, snapshots, (run, steps)))
+            tasks.append(_Task(shared, folds, snapshots, preprocessing_key(run, shared, prefix)))
     return sorted(tasks, key=lambda task: task.preprocessing[1])
+
+
+def preprocessing_key(run: str, setting: Mapping[str, Any], prefix: str) -> tuple[str, str]:
+    """What identifies a configuration's preprocessing (a Pipeline's steps before the
+    model) in one run: configurations that share it share each fold's preprocessed data."""
+    return run, repr(sorted((k, v) for k, v in setting.items() if not k.startswith(prefix)))
 
 
 # --------------------------------------------------------------------------- execution
@@ -342,7 +347,7 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         Records with keys ``config``, ``fold``, ``metrics``, ``error``,
         ``fit_time`` and ``predictions``.
     """
-    y_train, y_test = _take(y, train), _take(y, test)
+    y_train, y_test = take(y, train), take(y, test)
     model = final_step(estimator)[0]
     members = sorted(members, key=lambda m: -(m[1] or 0))
     largest = members[0][1]
@@ -350,14 +355,14 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         model.set_params(fit_epochs=largest)
     started = time.perf_counter()
     try:
-        X_train, X_test = _fold_inputs(estimator, X, y_train, train, test, fold,
+        X_train, X_test = fold_inputs(estimator, X, y_train, train, test, fold,
                                        preprocessing or ("", ""))
         # One compiled training step per configuration, whatever the fold sizes.
         with whole_batches():
             model.fit(X_train, y_train)
     except Exception as exc:
         error = error_message(exc)
-        return [_record(c, fold, scorers, error=error) for c, _ in members]
+        return [fold_record(c, fold, scorers, error=error) for c, _ in members]
     fit_time = time.perf_counter() - started
     records = []
     for config, epochs in members:
@@ -365,20 +370,27 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
             weights = snapshots.weights.get(epochs)
             if weights is None:
                 error = f"training stopped before epoch {epochs}"
-                records.append(_record(config, fold, scorers, error=error, fit_time=fit_time))
+                records.append(fold_record(config, fold, scorers, error=error, fit_time=fit_time))
                 continue
             model.model_.set_weights(weights)
-        metrics, errors = _score(model, X_test, y_test, scorers)
-        predictions = None
-        if save_pred:
-            try:
-                predictions = fold_predictions(model, X_test, test)
-            except Exception as exc:
-                errors.append(f"predictions: {error_message(exc)}")
-        records.append(_record(config, fold, scorers, metrics=metrics,
-                               error="; ".join(errors) or None, fit_time=fit_time,
-                               predictions=predictions))
+        records.append(score_fold(model, X_test, y_test, test, config, fold, scorers,
+                                  save_pred, fit_time))
     return records
+
+
+def score_fold(model: Any, X_test: Any, y_test: Any, test: np.ndarray, config: int, fold: int,
+               scorers: dict, save_pred: bool, fit_time: float) -> dict:
+    """The record of a fitted model on its fold's assessment set: every metric, and the
+    predictions when ``save_pred``; a metric that fails is NaN plus its message."""
+    metrics, errors = _score(model, X_test, y_test, scorers)
+    predictions = None
+    if save_pred:
+        try:
+            predictions = fold_predictions(model, X_test, test)
+        except Exception as exc:
+            errors.append(f"predictions: {error_message(exc)}")
+    return fold_record(config, fold, scorers, metrics=metrics, error="; ".join(errors) or None,
+                   fit_time=fit_time, predictions=predictions)
 
 
 # Per process: the fitted preprocessing's output for the folds of the last preprocessing
@@ -386,11 +398,11 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
 _preprocessed: dict[tuple[tuple[str, str], int], tuple[Any, Any]] = {}
 
 
-def _fold_inputs(estimator: Any, X: Any, y_train: Any, train: np.ndarray, test: np.ndarray,
+def fold_inputs(estimator: Any, X: Any, y_train: Any, train: np.ndarray, test: np.ndarray,
                  fold: int, preprocessing: tuple[str, str]) -> tuple[Any, Any]:
     """The fold's training and assessment inputs as the model takes them: a Pipeline's
     steps before the model fitted on the training rows only (and cached), else the rows."""
-    X_train, X_test = _take(X, train), _take(X, test)
+    X_train, X_test = take(X, train), take(X, test)
     steps = _preprocessing_steps(estimator)
     if not steps:
         return X_train, X_test
@@ -414,7 +426,7 @@ def _preprocessing_steps(estimator: Any) -> list[Any]:
     return steps + _preprocessing_steps(estimator.steps[-1][1])
 
 
-def _record(config: int, fold: int, scorers: dict, *, metrics: dict | None = None,
+def fold_record(config: int, fold: int, scorers: dict, *, metrics: dict | None = None,
             error: str | None = None, fit_time: float = float("nan"),
             predictions: pd.DataFrame | None = None) -> dict:
     return {
@@ -444,9 +456,9 @@ def _score(estimator: Any, X: Any, y: Any, scorers: dict) -> tuple[dict[str, flo
     return values, errors
 
 
-def _take(data: Any, index: np.ndarray) -> Any:
+def take(data: Any, index: np.ndarray) -> Any:
     if isinstance(data, Mapping):
-        return {key: _take(value, index) for key, value in data.items()}
+        return {key: take(value, index) for key, value in data.items()}
     return safe_indexing(data, index)
 
 

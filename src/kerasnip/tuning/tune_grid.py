@@ -156,6 +156,10 @@ def search_grid(params: ParameterSet, grid: pd.DataFrame | int, random_state: in
     return as_grid_frame(grid)
 
 
+# Columns of TuneResults tables that are not parameters (besides those starting with ".").
+_RESULT_COLUMNS = {"mean", "n", "std_err", "fold"}
+
+
 def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> Any:
     """A copy of ``spec`` with its tuned parameters set to chosen values.
 
@@ -165,8 +169,9 @@ def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> A
         The spec with ``tune()`` markers.
     best : dict, Series or one-row DataFrame
         Values by tuned parameter id (or parameter name), e.g. from
-        :meth:`TuneResults.select_best`. Result columns such as ``.config``
-        are ignored.
+        :meth:`TuneResults.select_best` or a row of
+        :meth:`TuneResults.show_best`. Result columns (``.config``, ``mean``,
+        ``n``, ``std_err``, ...) are ignored.
 
     Returns
     -------
@@ -193,7 +198,7 @@ def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> A
             values[names[key]] = value
         elif key in valid:
             values[key] = value
-        else:
+        elif key not in _RESULT_COLUMNS:
             hint = did_you_mean(str(key), [*names, *valid])
             raise KeyError(f"best names {key!r}, which is neither a tuned parameter id "
                            f"({list(names)}) nor a parameter of {type(spec).__name__}.{hint}")
