@@ -1,6 +1,7 @@
 """Tuning: parameter sets, grids, the search methods and their results (``tune`` re-exported)."""
 
 from kerasnip.markers import tune
+from kerasnip.tuning.bayes import tune_bayes
 from kerasnip.tuning.compile_grid import compile_keras_grid, extract_valid_grid, inform_errors
 from kerasnip.tuning.grids import grid_random, grid_regular, grid_space_filling
 from kerasnip.tuning.halving import tune_halving
@@ -46,6 +47,7 @@ __all__ = [
     "num_terms",
     "optimizer_function",
     "tune",
+    "tune_bayes",
     "tune_grid",
     "tune_halving",
     "tune_race",

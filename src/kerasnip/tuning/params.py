@@ -57,6 +57,19 @@ class Param:
         """A ``scipy.stats`` distribution (or a list) for ``RandomizedSearchCV``."""
         raise NotImplementedError
 
+    def encode(self, values: Sequence[Any]) -> np.ndarray:
+        """Values as model inputs: ``(n, width)`` numbers in [0, 1].
+
+        A range is one column on its own scale (log for ``log=True``), 0 at
+        ``low`` and 1 at ``high``; a :class:`Choice` is one-hot. Used by
+        :func:`kerasnip.tune_bayes`'s Gaussian process.
+        """
+        raise NotImplementedError
+
+    def suggest(self, trial: Any, name: str) -> Any:
+        """A value drawn by an Optuna ``trial`` from this search space."""
+        raise NotImplementedError
+
     @property
     def log(self) -> bool:
         return False
@@ -92,6 +105,15 @@ class _Range(Param):
 
     def _untransform(self, values: np.ndarray) -> np.ndarray:
         return np.exp(values) if self._log else values
+
+    def encode(self, values: Sequence[Any]) -> np.ndarray:
+        lo, hi = self._transform(self.low), self._transform(self.high)
+        scaled = np.array([self._transform(v) for v in values], float) - lo
+        return (scaled / (hi - lo) if hi > lo else np.zeros_like(scaled))[:, None]
+
+    def suggest(self, trial: Any, name: str) -> Any:
+        method = trial.suggest_int if isinstance(self, Int) else trial.suggest_float
+        return method(name, self.low, self.high, log=self._log)
 
     def with_range(self, low: Real, high: Real) -> _Range:
         """The same kind of parameter (scale and label) over a new range."""
@@ -227,6 +249,17 @@ class Choice(Param):
 
     def to_distribution(self) -> list[Any]:
         return list(self.values)
+
+    def encode(self, values: Sequence[Any]) -> np.ndarray:
+        index = [self.values.index(python_scalar(v)) for v in values]
+        return np.eye(len(self.values))[index]
+
+    def suggest(self, trial: Any, name: str) -> Any:
+        # Optuna stores choices itself and takes only None, bool, int, float and str:
+        # other values are suggested by position.
+        if all(v is None or isinstance(v, (bool, int, float, str)) for v in self.values):
+            return trial.suggest_categorical(name, list(self.values))
+        return self.values[trial.suggest_categorical(name, list(range(len(self.values))))]
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and (other.values, other.label) == (
@@ -554,6 +587,35 @@ class ParameterSet:
             entry = self._entry(id_)
             entries[id_] = TunedParameter(entry.id, entry.name, _as_param(id_, value, entry.param))
         return ParameterSet(list(entries.values()))
+
+    def to_optuna(self, trial: Any) -> dict[str, Any]:
+        """One configuration drawn by an Optuna trial: the set as Optuna's search space.
+
+        Each range becomes ``trial.suggest_int`` or ``trial.suggest_float``
+        (``log=`` kept), each :class:`Choice` ``trial.suggest_categorical``,
+        named by parameter id. Pass the result to :func:`kerasnip.finalize`.
+
+        Parameters
+        ----------
+        trial : optuna.trial.Trial
+            The trial that draws the values.
+
+        Returns
+        -------
+        dict
+            Value by parameter id.
+
+        Examples
+        --------
+        >>> import optuna                                                 # doctest: +SKIP
+        >>> def objective(trial):                                         # doctest: +SKIP
+        ...     model = kerasnip.finalize(spec, params.to_optuna(trial))
+        ...     return cross_val_score(model, X, y, cv=3).mean()
+        >>> optuna.create_study(direction="maximize").optimize(objective, n_trials=20)
+        ... # doctest: +SKIP
+        """
+        self.check_complete()
+        return {entry.id: entry.param.suggest(trial, entry.id) for entry in self}
 
     def check_complete(self) -> None:
         """Raise ``ValueError`` naming every parameter that still has no range."""
