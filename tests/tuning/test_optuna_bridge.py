@@ -64,5 +64,5 @@ def test_pruning_names_what_it_cannot_monitor(clf_spec, digits):
     study = optuna.create_study()
     trial = study.ask()
     model = clf_spec(fit_epochs=1, random_state=0, fit_callbacks=[OptunaPruning(trial)])
-    with pytest.raises(KeyError, match="does not log.*fit_validation_split"):
+    with pytest.raises(KeyError, match=r"does not log.*fit_validation_split"):
         model.fit(X, y)
