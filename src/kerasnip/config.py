@@ -77,7 +77,7 @@ def enable_jax_compilation_cache() -> None:
         return
     import jax
 
-    if jax.config.jax_compilation_cache_dir:  # the user configured it already
+    if jax.config.jax_compilation_cache_dir:  # type: ignore[attr-defined]  # set by the user
         return
     folder.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(folder))

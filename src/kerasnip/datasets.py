@@ -24,6 +24,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,7 @@ _MNIST_PARTS = {
 _NPZ_NAME = "mnist.npz"
 
 # IDX type codes (third byte of the magic number); values are big-endian.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
     0x0B: np.dtype(">i2"),
@@ -160,7 +161,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
         return _read_mnist_npz(path)
     found = {part: _find_part(path, names) for part, names in _MNIST_PARTS.items()}
     if all(found.values()):
-        return _read_mnist_idx(found)
+        return _read_mnist_idx({part: p for part, p in found.items() if p is not None})
     if (path / _NPZ_NAME).is_file():
         return _read_mnist_npz(path / _NPZ_NAME)
     raise FileNotFoundError(_missing_files_message(path, found))

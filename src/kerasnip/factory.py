@@ -58,6 +58,24 @@ def _rebuild_spec_class(payload: bytes) -> type:
     return register_loaded(existing if existing is not None else make_class(spec))
 
 
+def spec_of(cls: type) -> SpecDefinition:
+    """The definition of a generated estimator class.
+
+    Parameters
+    ----------
+    cls : type
+        A class made by a spec factory (or rebuilt from a pickle or a file).
+
+    Returns
+    -------
+    SpecDefinition
+    """
+    spec = getattr(cls, "kerasnip_spec", None)
+    if spec is None:
+        raise TypeError(f"{cls.__name__} is not a generated kerasnip estimator class.")
+    return spec
+
+
 def register_loaded(cls: type) -> type:
     """Register the class of an estimator read from a pickle or a file under its name,
     unless a spec of that name is registered already (loading never replaces a spec
@@ -73,7 +91,7 @@ def register_loaded(cls: type) -> type:
     type
         ``cls``.
     """
-    _REGISTRY.setdefault(cls.kerasnip_spec.model_name, cls)
+    _REGISTRY.setdefault(spec_of(cls).model_name, cls)
     return cls
 
 
@@ -246,7 +264,7 @@ def live_block_paths() -> set[str]:
         ``"module:qualname"`` paths.
     """
     classes = [*_CLASSES_BY_TOKEN.values(), *_REGISTRY.values()]
-    return {path for cls in classes for info in cls.kerasnip_spec.blocks.values()
+    return {path for cls in classes for info in spec_of(cls).blocks.values()
             if (path := recorded_block(info.function)[0]) is not None}
 
 

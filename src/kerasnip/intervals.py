@@ -456,7 +456,7 @@ def _check_request(type: str, level: Any, n_draws: Any) -> None:
             f"Unknown interval type {type!r}; choose one of {list(INTERVAL_TYPES)}."
             + did_you_mean(type, INTERVAL_TYPES)
         )
-    if isinstance(level, bool) or not isinstance(level, Real) or not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, Real) or not 0 < float(level) < 1:
         raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}.")
     if isinstance(n_draws, bool) or not isinstance(n_draws, Integral) or n_draws < 2:
         raise ValueError(f"n_draws must be an integer of at least 2, got {n_draws!r}.")
@@ -657,7 +657,7 @@ def predictive_draws(est: Any, X: Any, *, type: str = "pred_int", n_draws: int =
     _check_request(type, 0.5, n_draws)
     heads, _ = _request(est, X, None)
     rng = _rng(est, seed)
-    draws = {}
+    draws: dict[Any, np.ndarray] = {}  # keyed by output name, or None for one output
     for head, phi in heads:
         if head.task == "classification":
             probs = _class_draws(head, phi, n_draws, rng)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 # Data arguments are supplied by ``fit`` itself; ``verbose`` is the
 # estimator's own top-level parameter.
@@ -16,7 +18,7 @@ _FIT_EXCLUDED = frozenset({"self", "x", "y", "sample_weight", "verbose"})
 _COMPILE_EXCLUDED = frozenset({"self"})
 
 
-def _arguments(method: object, excluded: frozenset[str]) -> tuple[str, ...]:
+def _arguments(method: Callable[..., Any], excluded: frozenset[str]) -> tuple[str, ...]:
     return tuple(
         name
         for name, p in inspect.signature(method).parameters.items()

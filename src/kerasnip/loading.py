@@ -130,7 +130,7 @@ def _manifest_errors(source: Any) -> Iterator[None]:
 def _restore(manifest: Mapping[str, Any], model: Any) -> Any:
     cls = _estimator_class(manifest["spec"])
     params = decode(manifest["params"])
-    roles = {p.name: p.role for p in cls.kerasnip_spec.parameters}
+    roles = {p.name: p.role for p in factory.spec_of(cls).parameters}
     unknown = {name: value for name, value in params.items() if name not in roles}
     # compile_*/fit_* follow the installed Keras: one saved under another version
     # may name an argument this Keras lacks. Any other unknown name is tampering.
@@ -164,7 +164,7 @@ def _estimator_class(data: Mapping[str, Any]) -> type:
     class rebuilt from the saved spec."""
     names = [p["name"] for p in data["parameters"]]
     live = factory.live_class(data["token"])
-    if live is not None and [p.name for p in live.kerasnip_spec.parameters] == names:
+    if live is not None and [p.name for p in factory.spec_of(live).parameters] == names:
         return factory.register_loaded(live)
     return factory.register_loaded(factory.make_class(spec_from_data(data)))
 
@@ -221,7 +221,9 @@ def _untrusted_blocks(manifest: Mapping[str, Any],
             paths.append(path)
     allowed = factory.live_block_paths()
     for item in trusted or ():
-        allowed.add(item if isinstance(item, str) else block_import_path(item))
+        named = item if isinstance(item, str) else block_import_path(item)
+        if named is not None:  # a function without an import path cannot be named
+            allowed.add(named)
     # kerasnip's own blocks that have moved are named as they were when the file was written.
     return sorted({path for path in paths
                    if path not in allowed and STABLE_NAMES.get(path) not in allowed})

@@ -334,6 +334,7 @@ def _interval_columns(est: Any, bounds: intervals.Bounds) -> dict[str, np.ndarra
             columns[f".pred_lower{out}_{label}"] = bounds.lower[:, j]
             columns[f".pred_upper{out}_{label}"] = bounds.upper[:, j]
         return columns
+    assert bounds.mean is not None  # regression bounds have their centre
     for j, suffix in enumerate(_coordinates(est, head)):
         columns[f".pred{out}{suffix}"] = bounds.mean[:, j]
         columns[f".pred_lower{out}{suffix}"] = bounds.lower[:, j]

@@ -267,7 +267,7 @@ def _column_positions(columns: Any, names: list[Any], owner: str) -> list[int]:
         if column in names:
             positions.append(names.index(column))
         elif isinstance(column, Integral) and not isinstance(column, bool) and (
-                0 <= column < len(names)):
+                0 <= int(column) < len(names)):
             positions.append(int(column))
         else:
             hint = did_you_mean(str(column), map(str, names))
@@ -366,7 +366,9 @@ class LeadTargets(_ColumnStep):
         self.keep_original_cols = keep_original_cols
 
     def _leads(self) -> list[int]:
-        leads = [self.leads] if isinstance(self.leads, Integral) else list(self.leads)
+        # NumPy integers are Integral but not int, so mypy cannot narrow self.leads here.
+        leads = ([self.leads] if isinstance(self.leads, Integral)
+                 else list(self.leads))  # type: ignore[arg-type]
         if not leads:
             raise ValueError("LeadTargets: leads is empty; give at least one step ahead.")
         return [_positive_int(k, "each lead", "LeadTargets") for k in leads]

@@ -124,7 +124,7 @@ def split_parameters(
     return tuple(injected), hyper
 
 
-def inspect_sequential_block(name: str, function: object) -> BlockInfo:
+def inspect_sequential_block(name: str, function: Callable[..., Any]) -> BlockInfo:
     """Introspect a sequential block ``block(model, **hyperparameters) -> model``."""
     check_block_name(name)
     signature = block_signature(name, function)
@@ -148,7 +148,8 @@ def inspect_sequential_block(name: str, function: object) -> BlockInfo:
     return BlockInfo(name, function, (model_arg,), {}, injected, hyper)
 
 
-def inspect_functional_block(name: str, function: object, block_names: list[str]) -> BlockInfo:
+def inspect_functional_block(name: str, function: Callable[..., Any],
+                             block_names: list[str]) -> BlockInfo:
     """Introspect one functional block: its upstream edges, injected args and hyperparameters.
 
     Parameters

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import kerasnip
 
 DATA_CHOICES = ("digits", "mnist")
@@ -34,11 +32,12 @@ class DemoContext:
     """State the sections share; each section reads what earlier ones left."""
 
     options: DemoOptions
-    spec: type | None = None
-    x_train: np.ndarray | None = None
-    y_train: np.ndarray | None = None
-    x_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
+    # None until the section that makes them has run (spec: the generated class).
+    spec: Any = None
+    x_train: Any = None
+    y_train: Any = None
+    x_test: Any = None
+    y_test: Any = None
     estimator: Any = None
     evaluation: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
@@ -61,7 +60,7 @@ class DemoContext:
 Section = Callable[[DemoContext], None]
 
 
-def print_architecture_parameters(spec: type) -> None:
+def print_architecture_parameters(spec: Any) -> None:
     """Print a generated class's ``num_*`` and block parameters, one line per block."""
     by_block: dict[str, list[str]] = {}
     for p in spec.kerasnip_spec.parameters:

@@ -90,7 +90,8 @@ class ClassEncoder:
     """
 
     def __init__(self, classes: Any = None):
-        self.classes = None if classes is None else np.asarray(classes)
+        # An array once fitted (None before, unless given).
+        self.classes: Any = None if classes is None else np.asarray(classes)
 
     def fit(self, y: Any) -> ClassEncoder:
         """Learn the classes from ``y``.
@@ -174,8 +175,9 @@ class ClassEncoder:
             )
         return positions
 
-    def encode(self, y: Any, target_format: str) -> np.ndarray:
-        """Encode ``y`` as one-hot rows, integer indices or a 0/1 column."""
+    def encode(self, y: Any, target_format: str | None) -> np.ndarray:
+        """Encode ``y`` as one-hot rows, integer indices or a 0/1 column (one-hot when
+        ``target_format`` is None)."""
         index = self.indices(self.labels(y))
         if target_format == "integer":
             return index.astype("int32")
@@ -467,6 +469,12 @@ class Head:
         """The head's classes (classification heads), else None."""
         return None if self.encoder is None else self.encoder.classes
 
+    @property
+    def _encoder(self) -> ClassEncoder:
+        """The encoder of a classification head."""
+        assert self.encoder is not None, f"output {self.name!r} is not a classification head"
+        return self.encoder
+
     def default_loss(self, units: int) -> str:
         """kerasnip's loss for this head given its output width."""
         return default_loss(self.kind, units)
@@ -483,7 +491,7 @@ class Head:
             return
         try:
             self.target_format = classification_target_format(
-                units, len(self.encoder.classes), loss, output=f"Output {self.name!r}"
+                units, len(self._encoder.classes), loss, output=f"Output {self.name!r}"
             )
         except BuildError as exc:
             # Integer targets follow the spec's mode, so a regression head can land here.
@@ -502,7 +510,7 @@ class Head:
         """Targets in the form Keras trains this head on."""
         if self.kind == "classification":
             with self._naming_errors():
-                return self.encoder.encode(target, self.target_format)
+                return self._encoder.encode(target, self.target_format)
         return check_target_width(regression_targets(target), self.width,
                                        f"y[{self.name!r}]")
 
@@ -513,14 +521,14 @@ class Head:
     def decode(self, raw: np.ndarray) -> np.ndarray:
         """Predictions in the user's terms: labels, or values shaped like the target."""
         if self.kind == "classification":
-            return self.encoder.decode(np.argmax(self.probabilities(raw), axis=1))
+            return self._encoder.decode(np.argmax(self.probabilities(raw), axis=1))
         return regression_values(raw, self.ndim)
 
     def score(self, target: Any, predicted: np.ndarray, sample_weight: Any = None) -> float:
         """Accuracy (classification) or R² (regression) of this head."""
         if self.kind == "classification":
             with self._naming_errors():
-                return accuracy(self.encoder, target, self.encoder.indices(predicted),
+                return accuracy(self._encoder, target, self._encoder.indices(predicted),
                                 sample_weight)
         return float(r2_score(np.asarray(target, dtype=np.float64), predicted,
                               sample_weight=sample_weight))

@@ -59,7 +59,7 @@ def _check_fit_numbers(params: dict[str, Any]) -> None:
     if batch_size is not None and not (_is_int(batch_size) and batch_size > 0):
         raise ValueError(f"fit_batch_size must be a positive integer, got {batch_size!r}.")
     if split is not None and not (
-        isinstance(split, Real) and not isinstance(split, bool) and 0 <= split < 1
+        isinstance(split, Real) and not isinstance(split, bool) and 0 <= float(split) < 1
     ):
         raise ValueError(
             f"fit_validation_split must be a fraction in [0, 1) of the rows to hold out, "
@@ -104,7 +104,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
     >>> mlp(hidden_1_unit=64)
     Traceback (most recent call last):
     ...
-    TypeError: digits_mlp got unknown parameter(s) ['hidden_1_unit']. ... Did you mean 'hidden_1_units' ...
+    TypeError: digits_mlp got unknown parameter(s) ['hidden_1_unit']. ...mean 'hidden_1_units'...
     >>> est = mlp(hidden_1_units=64, fit_epochs=5)
     >>> est.routed_params()["fit"]
     {'epochs': 5}
@@ -148,7 +148,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
             value = params[p.name]
             if p.role in ("compile", "fit"):
                 if value is not None:
-                    routed[p.role][p.arg] = value
+                    routed[p.role][p.arg] = value  # type: ignore[index]  # always set here
             elif p.role in ("num", "block"):
                 routed["model"][p.name] = value
         return routed
@@ -410,7 +410,8 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         streams = getattr(self, "_random_streams", None) if resume else None
         if resume:
             kwargs["initial_epoch"] = len(self.history_)
-            kwargs["epochs"] = len(self.history_) + kwargs.get("epochs", self.fit_epochs)
+            kwargs["epochs"] = (len(self.history_)  # type: ignore[operator]  # an int here
+                                + kwargs.get("epochs", self.fit_epochs))
         started = time.perf_counter()
         # A continued run pads with its first run's seed, so it trains on the same rows.
         seed = self.seed_ if streams is not None else self._epoch_seed()

@@ -20,7 +20,7 @@ keyed by output block, and ``score`` is the mean of the heads' scores
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +34,20 @@ from kerasnip.encoding.targets import Head, per_head, split_targets
 from kerasnip.estimators.sequential import KerasClassifier, KerasRegressor
 from kerasnip.runtime import runner
 
+if TYPE_CHECKING:
+    from kerasnip.estimators.base import KerasEstimator
 
-class FunctionalEstimator:
+    class _EstimatorMixin(KerasEstimator):
+        """What the mixins below rely on: a generated estimator class's attributes."""
+
+        compile_loss: Any
+        fit_batch_size: Any
+        input_shape_: Any  # a multi-input model's is a dict: input block -> shape
+else:  # at run time the mixins are plain classes, combined with an estimator below
+    _EstimatorMixin = object
+
+
+class FunctionalEstimator(_EstimatorMixin):
     """Mixin for functional specs with one output: one or several inputs in X.
 
     With one input it defers to :class:`KerasClassifier` / :class:`KerasRegressor`
@@ -158,7 +170,8 @@ class MultiOutputEstimator(FunctionalEstimator):
     def _injected(self) -> dict[str, Any]:
         return {
             "input_shape": self.input_shape_,
-            "num_classes": {name: len(head.classes) for name, head in self.heads_.items()
+            "num_classes": {name: len(head.classes)  # type: ignore[arg-type]
+                            for name, head in self.heads_.items()
                             if head.kind == "classification"},
             "num_outputs": {name: head.width for name, head in self.heads_.items()
                             if head.kind == "regression"},
@@ -171,7 +184,8 @@ class MultiOutputEstimator(FunctionalEstimator):
         return dict(model.output)
 
     def _head_units(self, model: Any) -> dict[str, int]:
-        return {name: int(tensor.shape[-1])
+        # Several outputs: every key is an output block's name (None only for one output).
+        return {name: int(tensor.shape[-1])  # type: ignore[misc]
                 for name, tensor in self._named_outputs(model).items()}
 
     def _check_output_width(self, model: Any) -> None:
@@ -282,11 +296,12 @@ class FunctionalRegressor(FunctionalEstimator, KerasRegressor):
     :func:`kerasnip.create_keras_functional_spec`."""
 
 
-class MultiOutputClassifier(MultiOutputEstimator, KerasClassifier):
+# Multi-output models predict a dict and have a dict of classes_ by design (mypy: misc).
+class MultiOutputClassifier(MultiOutputEstimator, KerasClassifier):  # type: ignore[misc]
     """Base class of multi-output models of a classification spec (integer targets are
     class labels)."""
 
 
-class MultiOutputRegressor(MultiOutputEstimator, KerasRegressor):
+class MultiOutputRegressor(MultiOutputEstimator, KerasRegressor):  # type: ignore[misc]
     """Base class of multi-output models of a regression spec (integer targets are
     numbers)."""

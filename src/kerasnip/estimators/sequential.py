@@ -45,7 +45,8 @@ class KerasClassifier(ClassifierMixin, KerasEstimator):
     def _learn_targets(self, y: Any, classes: Any = None) -> None:
         self.encoder_ = targets.ClassEncoder(classes).fit(y)
         self.classes_ = self.encoder_.classes
-        self.target_format_ = None  # decided once the model's output width is known
+        # decided once the model's output width is known
+        self.target_format_: str | None = None
 
     def _encode_targets(self, y: Any) -> np.ndarray:
         return self.encoder_.encode(y, self.target_format_)

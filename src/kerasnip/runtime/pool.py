@@ -41,7 +41,7 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,7 +333,7 @@ def adopt(estimator: Any) -> None:
 
 
 @contextlib.contextmanager
-def tracked(estimator: Any, callbacks: list[Any] = ()) -> Iterator[None]:
+def tracked(estimator: Any, callbacks: Sequence[Any] = ()) -> Iterator[None]:
     """Count the references Keras adds to ``estimator.model_`` during a call as its own.
 
     Keras keeps references to the model in the functions it compiles, and

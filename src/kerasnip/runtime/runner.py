@@ -110,9 +110,11 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, *,
         if split and kwargs.get("validation_data") is None:
             # Hold out the last rows as Keras would, then pad both parts: one training
             # and one validation step whatever the fold's size.
-            (X, y, weight), validation = _split_off_validation((X, y, weight), split)
+            (X, y, weight), (X_val, y_val, weight_val) = _split_off_validation(
+                (X, y, weight), split)
             kwargs["validation_data"] = _whole_batch_data(
-                *validation, kwargs.get("validation_batch_size") or batch_size, seed)
+                X_val, y_val, weight_val, kwargs.get("validation_batch_size") or batch_size,
+                seed)
         X, y, kwargs["sample_weight"] = _whole_batch_data(X, y, weight, batch_size, seed)
     with tracked(estimator, callbacks):
         history = estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
@@ -247,7 +249,8 @@ def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_si
     return _take_rows(X, rows), _take_rows(y, rows), weight
 
 
-def _split_off_validation(arrays: tuple, split: float) -> tuple[tuple, tuple]:
+def _split_off_validation(arrays: tuple[Any, Any, Any], split: float
+                          ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """``(training, validation)`` parts of ``(X, y, sample_weight)``: the last ``split`` of
     the rows are held out, as ``keras.Model.fit(validation_split=...)`` does."""
     n = _row_count(arrays[0])

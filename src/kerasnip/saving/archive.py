@@ -50,7 +50,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from sklearn.utils.validation import check_is_fitted
 
@@ -222,7 +222,7 @@ def _encode_state(est: Any, params: Mapping[str, Any]) -> dict[str, Any]:
 def _output(path: PathOrFile) -> Iterator[IO[bytes]]:
     """A caller's file object as it is (theirs to close), or a path written atomically."""
     if hasattr(path, "write"):
-        yield path
+        yield cast(IO[bytes], path)
         return
     with atomic_output(path) as stream:
         yield stream
@@ -234,9 +234,10 @@ def _output(path: PathOrFile) -> Iterator[IO[bytes]]:
 def _is_pickle(path: PathOrFile) -> bool:
     """Whether the file starts like a pickle (protocol 2 or later), as joblib files do."""
     if hasattr(path, "read"):
-        start = path.tell()
-        head = path.read(2)
-        path.seek(start)
+        stream = cast(IO[bytes], path)
+        start = stream.tell()
+        head = stream.read(2)
+        stream.seek(start)
     else:
         with open(path, "rb") as stream:
             head = stream.read(2)

@@ -11,7 +11,7 @@ import inspect
 import uuid
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -164,7 +164,7 @@ class SavedBlock:
             self._fail(f"importing it failed with {type(exc).__name__}: {exc}")
         return target if self.mapping is None else inp_spec(target, self.mapping)
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         raise BlockImportError(
             f"Block {self.block!r} of this loaded estimator is {self.import_path!r}, but "
             f"{reason}. Refitting needs the block functions: make that module importable "
