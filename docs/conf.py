@@ -144,6 +144,8 @@ def write_api_index() -> None:
         "",
         "Every public name of ``kerasnip`` (``kerasnip.__all__``), importable from the",
         f"package itself. This is version ``{kerasnip.__version__}`` (``kerasnip.__version__``).",
+        "The examples in the docstrings run as doctests, after ``import kerasnip``,",
+        "``import numpy as np`` and ``import pandas as pd``.",
         "",
     ]
     for title, blurb, names in api_groups():

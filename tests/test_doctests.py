@@ -55,7 +55,7 @@ PENDING = {
     "dropout", "epochs", "extract_parameter_set", "extract_valid_grid", "finalize",
     "grid_random", "grid_regular", "grid_space_filling", "hidden_units", "inform_errors",
     "learn_rate", "loss_function_keras", "num_terms", "optimizer_function", "tune_grid",
-    "tune_halving", "tune_race",
+    "tune_bayes", "tune_halving", "tune_race",
 }
 
 
