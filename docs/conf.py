@@ -79,8 +79,10 @@ API_GROUPS: list[tuple[str, str, list[str]]] = [
         "optimizer_function", "loss_function_keras",
     ]),
     ("Tuning: grids and searches", "Grids of configurations, running them, the results.", [
-        "grid_regular", "grid_random", "grid_space_filling", "tune_grid", "TuneResults",
-        "finalize", "compile_keras_grid", "extract_valid_grid", "inform_errors",
+        "grid_regular", "grid_random", "grid_space_filling", "tune_grid",
+        # the other search methods, as they land in kerasnip.__all__
+        "tune_race", "tune_bayes", "tune_halving",
+        "TuneResults", "finalize", "compile_keras_grid", "extract_valid_grid", "inform_errors",
     ]),
     ("Inspecting fitted models", "Tables, Keras objects and pictures of a fitted estimator.", [
         "predict_table", "tidy", "glance", "extract_keras_model", "extract_keras_history",
@@ -210,9 +212,20 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+def _estimator_signature(app, what, name, obj, options, signature, return_annotation):
+    """Estimator classes take keyword parameters only (their metaclass's ``__call__``
+    would show as ``(*args, **kwargs)``)."""
+    from kerasnip.definition.spec import SpecMeta
+
+    if what == "class" and isinstance(obj, SpecMeta):
+        return "(**params)", return_annotation
+    return None
+
+
 def setup(app):
     app.connect("missing-reference", _public_alias)
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-signature", _estimator_signature)
 
 
 # ---------------------------------------------------------------------------- gallery
