@@ -48,7 +48,6 @@ html_title = f"kerasnip {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "github_url": "https://github.com/",
 }
 html_static_path: list[str] = []
 html_show_sourcelink = False
@@ -243,7 +242,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "min_reported_time": 1,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "kerasnip_gallery.ExampleOrder",
     "show_signature": False,
 }
 

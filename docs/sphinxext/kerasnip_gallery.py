@@ -25,3 +25,32 @@ def kerasnip_figures(block: Any, block_vars: dict[str, Any], gallery_conf: dict[
             value.savefig(path, dpi=90)
             paths.append(path)
     return figure_rst(paths, gallery_conf["src_dir"])
+
+
+class ExampleOrder:
+    """Gallery order: the walk-through first, then the other examples; new ones last, by name.
+
+    Parameters
+    ----------
+    src_dir : str
+        The examples folder (sphinx-gallery passes it).
+    """
+
+    ORDER = (
+        "getting_started.py",
+        "tuning_getting_started.py",
+        "functional_forkjoin.py",
+        "functional_api.py",
+        "forecasting.py",
+        "conformal_intervals.py",
+    )
+
+    def __init__(self, src_dir: str):
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> tuple[int, str]:
+        position = self.ORDER.index(filename) if filename in self.ORDER else len(self.ORDER)
+        return position, filename
+
+    def __repr__(self) -> str:  # stable, so sphinx-gallery's cache sees no config change
+        return f"<{type(self).__name__}>"
