@@ -179,7 +179,7 @@ def race_survivors(scores: np.ndarray, alpha: float) -> np.ndarray:
 
     Examples
     --------
-    >>> scores = np.array([[0.90, 0.80, 0.85], [0.91, 0.82, 0.86], [0.50, 0.40, 0.45]])
+    >>> scores = np.array([[0.90, 0.80, 0.85], [0.88, 0.83, 0.86], [0.50, 0.40, 0.45]])
     >>> race_survivors(scores, alpha=0.05)
     array([ True,  True, False])
     """
