@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
@@ -51,6 +51,10 @@ from kerasnip.pipelines import check_tunable, final_step
 from kerasnip.predictions import fold_predictions
 from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning.params import ParameterSet, extract_parameter_set
+
+if TYPE_CHECKING:
+    from kerasnip.definition.spec import SpecDefinition
+    from kerasnip.estimators.base import KerasEstimator
 
 _STORE_FORMAT = 1
 
@@ -217,13 +221,14 @@ def _plan(spec: Any, settings: list[dict[str, Any]], splits: list,
     epochs_name, callbacks_name = f"{prefix}fit_epochs", f"{prefix}fit_callbacks"
     trick = (
         any(epochs_name in s for s in settings)
-        and final.fit_callbacks is None
+        and final.fit_callbacks is None  # type: ignore[union-attr]  # setup_search checked spec
         and not any(callbacks_name in s for s in settings)
     )
     groups: dict[str, tuple[dict[str, Any], list[tuple[int, int | None]]]] = {}
     for config, setting in enumerate(settings):
         epochs = setting.get(epochs_name)
-        if trick and isinstance(epochs, Integral) and not isinstance(epochs, bool) and epochs > 0:
+        # (typeshed's numbers.Integral has no comparisons)
+        if trick and isinstance(epochs, Integral) and not isinstance(epochs, bool) and epochs > 0:  # type: ignore[operator]
             shared = {k: v for k, v in setting.items() if k != epochs_name}
             key = repr(sorted(shared.items()))
             groups.setdefault(key, (shared, []))[1].append((config, int(epochs)))
@@ -241,7 +246,9 @@ def _plan(spec: Any, settings: list[dict[str, Any]], splits: list,
                 folds.append((fold, train, test, wanted))
         if folds:
             with_epochs = members[0][1] is not None
-            snapshots = sorted({e for _, e in members}) if with_epochs else None
+            # Each member of a group with epochs has its epoch count.
+            snapshots: list[int] | None = (
+                sorted({e for _, e in members}) if with_epochs else None)  # type: ignore[misc]
             tasks.append(_Task(shared, folds, snapshots, preprocessing_key(run, shared, prefix)))
     return sorted(tasks, key=lambda task: task.preprocessing[1])
 
@@ -260,6 +267,7 @@ def _execute(tasks: list[_Task], search: Search, bar: Any) -> list[dict]:
                                       search.save_pred)
     store = search.store
     records: list[dict] = []
+    on_fold: Callable[[list[dict]], None] | None
     if joblib.effective_n_jobs(search.n_jobs) == 1:
         # In this process: report and save every fold as it finishes.
         def on_fold(fold_records: list[dict]) -> None:
@@ -315,7 +323,8 @@ def run_task(spec: Any, task: _Task, X: Any, y: Any, scorers: dict, save_pred: b
         from kerasnip.tuning._epochs import EpochSnapshots  # imports Keras: only when used
 
         snapshots = EpochSnapshots(task.snapshot_epochs[:-1])
-        final_step(estimator)[0].set_params(fit_callbacks=[snapshots])
+        # (final_step's estimator is never None here: setup_search checked the spec)
+        final_step(estimator)[0].set_params(fit_callbacks=[snapshots])  # type: ignore[union-attr]
     records = []
     for fold, train, test, members in task.folds:
         fold_records = fit_and_score(
@@ -348,7 +357,7 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         ``fit_time`` and ``predictions``.
     """
     y_train, y_test = take(y, train), take(y, test)
-    model = final_step(estimator)[0]
+    model: KerasEstimator = final_step(estimator)[0]  # type: ignore[assignment]  # a spec
     members = sorted(members, key=lambda m: -(m[1] or 0))
     largest = members[0][1]
     if largest is not None:
@@ -522,7 +531,8 @@ def _check_metric_kind(name: str, scorer: Any, spec: Any) -> None:
     module = getattr(scorer_function(scorer), "__module__", "")
     kind = ("regression" if module == "sklearn.metrics._regression"
             else "classification" if module in _CLASSIFICATION_METRICS else None)
-    definition = type(final_step(spec)[0]).kerasnip_spec
+    # (a checked spec: a kerasnip estimator with its definition)
+    definition: SpecDefinition = type(final_step(spec)[0]).kerasnip_spec  # type: ignore[union-attr,assignment]
     if kind is None or (definition.kind == "functional" and definition.graph().multi_output):
         return  # another family of metric, or heads of both kinds (use head_scorer)
     expected = "classification" if is_classifier(spec) else "regression"
@@ -613,7 +623,8 @@ class _Store:
 def _fingerprint(search: Search, description: Mapping[str, Any]) -> str:
     """What makes two runs the same search: method and its options, spec, folds, metrics,
     data."""
-    definition = type(final_step(search.spec)[0]).kerasnip_spec
+    # (a checked spec: a kerasnip estimator with its definition)
+    definition: SpecDefinition = type(final_step(search.spec)[0]).kerasnip_spec  # type: ignore[union-attr,assignment]
     content = {
         "method": search.method,
         "search": _stable(description),

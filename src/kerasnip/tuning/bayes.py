@@ -76,7 +76,7 @@ class GaussianProcessProposer:
 
     def encode(self, grid: pd.DataFrame) -> np.ndarray:
         """Configurations as the process's inputs (see :meth:`Param.encode`)."""
-        return np.hstack([entry.param.encode(grid[entry.id].tolist()) for entry in self.params])
+        return np.hstack([entry.space.encode(grid[entry.id].tolist()) for entry in self.params])
 
     def propose(self, grid: pd.DataFrame, scores: np.ndarray, iteration: int) -> pd.DataFrame:
         """The configuration (a one-row grid) that maximises the acquisition.

@@ -48,7 +48,8 @@ def compile_keras_grid(spec: Any, grid: pd.DataFrame, X: Any, y: Any) -> pd.Data
     check_tunable(spec, "compile_keras_grid")
     grid = as_grid_frame(grid)
     settings = grid_settings(spec, extract_parameter_set(spec), grid)
-    models, errors = [], []
+    models: list[Any] = []
+    errors: list[str | None] = []
     for setting in settings:
         estimator = clone(spec).set_params(**setting)
         try:
@@ -68,7 +69,7 @@ def _build_and_compile(estimator: Any, X: Any, y: Any) -> Any:
     # real fit, and trains nothing (which is what its warning is about).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=re.escape(UNTRAINED_WARNING))
-        final, prefix = final_step(estimator)
+        final, prefix = check_tunable(estimator, "compile_keras_grid"), final_step(estimator)[1]
         estimator.set_params(**{f"{prefix}fit_epochs": 0}).fit(X, y)
         return final.model_
 

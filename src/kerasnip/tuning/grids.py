@@ -43,7 +43,7 @@ def grid_regular(params: ParameterSet, levels: int | dict[str, int] = 3) -> pd.D
     """
     _check_params(params)
     counts = _levels_by_id(params, levels)
-    values = [entry.param.regular(counts[entry.id]) for entry in params]
+    values = [entry.space.regular(counts[entry.id]) for entry in params]
     rows = list(itertools.product(*values))
     return _frame(params, rows)
 
@@ -67,7 +67,7 @@ def grid_random(params: ParameterSet, size: int = 10, seed: int | None = None) -
     """
     _check_params(params)
     rng = np.random.default_rng(seed)
-    columns = [entry.param.sample(_check_size(size), rng) for entry in params]
+    columns = [entry.space.sample(_check_size(size), rng) for entry in params]
     return _frame(params, list(zip(*columns, strict=True)))
 
 
@@ -97,13 +97,14 @@ def grid_space_filling(
     _check_params(params)
     size = _check_size(size)
     rng = np.random.default_rng(seed)
-    best, best_spread = None, -np.inf
-    for _ in range(_LHS_CANDIDATES):
+    best = _latin_hypercube(size, len(params), rng)
+    best_spread = _min_distance(best)
+    for _ in range(_LHS_CANDIDATES - 1):
         design = _latin_hypercube(size, len(params), rng)
         spread = _min_distance(design)
         if spread > best_spread:
             best, best_spread = design, spread
-    columns = [entry.param.from_unit(best[:, j]) for j, entry in enumerate(params)]
+    columns = [entry.space.from_unit(best[:, j]) for j, entry in enumerate(params)]
     return _frame(params, list(zip(*columns, strict=True)))
 
 

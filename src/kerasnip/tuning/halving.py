@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from kerasnip._utils import error_message
-from kerasnip.pipelines import final_step
+from kerasnip.pipelines import check_tunable, final_step
 from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning._search import (
     Search,
@@ -112,7 +112,7 @@ def tune_halving(
     search = setup_search("tune_halving", spec, X, y, resamples=resamples, metrics=metrics,
                           params=params, groups=groups, random_state=random_state,
                           save_pred=save_pred, n_jobs=n_jobs, progress=progress)
-    final, prefix = final_step(search.spec)
+    final, prefix = check_tunable(search.spec, "tune_halving"), final_step(search.spec)[1]
     epochs_name = f"{prefix}fit_epochs"
     if epochs_name in search.params.names().values():
         raise ValueError(
@@ -261,7 +261,7 @@ def _train_folds(spec: Any, setting: dict, row: int, config: int, folds: list[in
             fresh = estimator is None
             if fresh:
                 estimator = clone(spec).set_params(**setting)
-            model = final_step(estimator)[0]
+            model = check_tunable(estimator, "tune_halving")
             X_train, X_test = fold_inputs(estimator, search.X, y_train, train, test, fold,
                                           preprocessing)
             with whole_batches():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -80,7 +80,7 @@ class _Range(Param):
 
     _kind = "number"
 
-    def __init__(self, low: Real, high: Real, *, log: bool = False, label: str | None = None):
+    def __init__(self, low: float, high: float, *, log: bool = False, label: str | None = None):
         for bound, value in (("low", low), ("high", high)):
             if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
                 raise TypeError(
@@ -115,7 +115,7 @@ class _Range(Param):
         method = trial.suggest_int if isinstance(self, Int) else trial.suggest_float
         return method(name, self.low, self.high, log=self._log)
 
-    def with_range(self, low: Real, high: Real) -> _Range:
+    def with_range(self, low: float, high: float) -> _Range:
         """The same kind of parameter (scale and label) over a new range."""
         return type(self)(low, high, log=self._log, label=self.label)
 
@@ -153,6 +153,8 @@ class Int(_Range):
     """
 
     _kind = "integer"
+    low: int
+    high: int
 
     def __init__(self, low: int, high: int, *, log: bool = False, label: str | None = None):
         for bound, value in (("low", low), ("high", high)):
@@ -363,7 +365,7 @@ def dropout(range: tuple[float, float] = (0.0, 0.5)) -> Float:
     Float
     """
     low, high = _bounds(range, "dropout")
-    if not all(isinstance(v, Real) and 0 <= v < 1 for v in (low, high)):
+    if not all(isinstance(v, Real) and 0 <= float(v) < 1 for v in (low, high)):
         raise ValueError(f"dropout() rates must lie in [0, 1), got {range!r}.")
     return Float(float(low), float(high), label="Dropout Rate")
 
@@ -505,6 +507,14 @@ class TunedParameter:
     name: str
     param: Param | None
 
+    @property
+    def space(self) -> Param:
+        """``param``, or a ``ValueError`` when no range is known yet."""
+        if self.param is None:
+            raise ValueError(f"No range is known for tuned parameter {self.id!r}; give one "
+                             f"with params.update({self.id}=(low, high)).")
+        return self.param
+
 
 class ParameterSet:
     """The tuned parameters of a spec and their search spaces.
@@ -562,7 +572,7 @@ class ParameterSet:
 
     # ------------------------------------------------------------------ update
 
-    def update(self, **changes: Param | tuple[Real, Real] | Sequence[Any]) -> ParameterSet:
+    def update(self, **changes: Param | tuple[float, float] | Sequence[Any]) -> ParameterSet:
         """A copy with the search space of some parameters replaced.
 
         Parameters
@@ -615,7 +625,7 @@ class ParameterSet:
         ... # doctest: +SKIP
         """
         self.check_complete()
-        return {entry.id: entry.param.suggest(trial, entry.id) for entry in self}
+        return {entry.id: entry.space.suggest(trial, entry.id) for entry in self}
 
     def check_complete(self) -> None:
         """Raise ``ValueError`` naming every parameter that still has no range."""
@@ -647,7 +657,7 @@ class ParameterSet:
         """
         self.check_complete()
         counts = _levels_by_id(self, levels)
-        return {prefix + e.name: e.param.regular(counts[e.id]) for e in self}
+        return {prefix + e.name: e.space.regular(counts[e.id]) for e in self}
 
     def to_distributions(self, *, prefix: str = "") -> dict[str, Any]:
         """``param_distributions`` for :class:`sklearn.model_selection.RandomizedSearchCV`.
@@ -664,7 +674,7 @@ class ParameterSet:
             ``log=True``), lists for choices.
         """
         self.check_complete()
-        return {prefix + e.name: e.param.to_distribution() for e in self}
+        return {prefix + e.name: e.space.to_distribution() for e in self}
 
 
 def _levels_by_id(params: ParameterSet, levels: int | dict[str, int]) -> dict[str, int]:
@@ -738,7 +748,7 @@ def extract_parameter_set(spec: Any) -> ParameterSet:
     """
     final = check_tunable(spec, "extract_parameter_set")
     _, prefix = final_step(spec)
-    definition = type(final).kerasnip_spec
+    definition = final._spec()
     values = spec.get_params(deep=True)
     found: list[tuple[str, str, Param | None]] = []  # (marker id or "", name, default)
     # Preprocessing steps' parameters first, in pipeline order; the model's in its order.
@@ -813,7 +823,7 @@ def default_param(info: Any, definition: Any) -> Param | None:
         return num_terms()
     if info.role == "learn_rate":
         return learn_rate()
-    by_name = {
+    by_name: dict[str, Callable[[], Param]] = {
         "fit_epochs": epochs,
         "fit_batch_size": batch_size,
         "compile_optimizer": optimizer_function,

@@ -304,9 +304,8 @@ class TuneResults:
         if best is not None:
             k = rows.index.get_loc(best)
             ax.plot(x[k], y[k], "o", color="#d62728", markersize=8)
-        label = None
-        if column is not None and column in self.params and self.params[column] is not None:
-            label = self.params[column].label
+        param = self.params[column] if column is not None and column in self.params else None
+        label = param.label if param is not None else None
         ax.set_xlabel(f"{label} ({column})" if label else (column or "configuration"))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
