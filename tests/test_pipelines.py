@@ -161,3 +161,50 @@ def test_an_unfitted_pipeline_is_not_fitted(clf_spec):
 
     with pytest.raises(NotFittedError):
         kerasnip.extract_keras_model(make_pipeline(StandardScaler(), clf_spec()))
+
+
+#: Every fit of a TargetSpy: the targets it was fitted with.
+SEEN_TARGETS: list[np.ndarray] = []
+
+
+class TargetSpy(TransformerMixin, BaseEstimator):
+    """Passes X through, recording the y each fit saw."""
+
+    def fit(self, X, y=None):
+        SEEN_TARGETS.append(np.asarray(y, float))
+        return self
+
+    def transform(self, X):
+        return X
+
+
+def test_tuning_a_transformed_target_fits_the_transformation_per_fold(reg_spec, regression_data):
+    """A TransformedTargetRegressor: y's transformation is fitted on each fold's training
+    targets, the model trains on transformed targets (as do the steps inside it), and the
+    scores and kept predictions are on y's own scale: the same as cross-validating the
+    TransformedTargetRegressor itself."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.model_selection import KFold, cross_val_score
+
+    X, y = regression_data
+    y = 100 + 10 * y  # far from the transformed scale: a score on the wrong scale shows
+    spec = TransformedTargetRegressor(
+        regressor=make_pipeline(TargetSpy(), reg_spec(hidden_units=tune(), fit_epochs=3,
+                                                      fit_batch_size=16, random_state=0)),
+        transformer=StandardScaler())
+    units = "regressor__test_reg__hidden_units"
+    assert kerasnip.extract_parameter_set(spec).ids == [units]
+    folds = KFold(2, shuffle=True, random_state=0)
+    SEEN_TARGETS.clear()
+    res = kerasnip.tune_grid(spec, X, y, resamples=folds, grid=pd.DataFrame({units: [4, 8]}),
+                             save_pred=True)
+    assert len(SEEN_TARGETS) == 2  # once per fold: preprocessing is shared by both widths
+    for seen in SEEN_TARGETS:  # standardised on the fold's training targets
+        assert abs(seen.mean()) < 1e-6 and abs(seen.std() - 1) < 1e-6
+    scores = res.collect_metrics(summarize=False)
+    with kerasnip.whole_batches():
+        expected = cross_val_score(kerasnip.finalize(spec, {units: 8}), X, y, cv=folds,
+                                   scoring="r2")
+    np.testing.assert_allclose(scores[scores[units] == 8][".estimate"], expected, rtol=1e-5)
+    predictions = res.collect_predictions()
+    assert predictions[".pred"].mean() == pytest.approx(y.mean(), rel=0.2)

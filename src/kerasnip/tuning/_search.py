@@ -42,12 +42,18 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
-from sklearn.pipeline import Pipeline
 
 from kerasnip._compat import num_samples, safe_indexing, scorer_function
 from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean, error_message
 from kerasnip.markers import tune
-from kerasnip.pipelines import check_tunable, final_step
+from kerasnip.pipelines import (
+    InverseTransformed,
+    check_tunable,
+    final_step,
+    fit_target,
+    steps_before_model,
+    target_regressor,
+)
 from kerasnip.predictions import fold_predictions
 from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning.params import ParameterSet, extract_parameter_set
@@ -364,11 +370,12 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         model.set_params(fit_epochs=largest)
     started = time.perf_counter()
     try:
-        X_train, X_test = fold_inputs(estimator, X, y_train, train, test, fold,
-                                       preprocessing or ("", ""))
+        y_model, target = fold_targets(estimator, y_train)
+        X_train, X_test = fold_inputs(estimator, X, (y_train, y_model), train, test, fold,
+                                      preprocessing or ("", ""))
         # One compiled training step per configuration, whatever the fold sizes.
         with whole_batches():
-            model.fit(X_train, y_train)
+            model.fit(X_train, y_model)
     except Exception as exc:
         error = error_message(exc)
         return [fold_record(c, fold, scorers, error=error) for c, _ in members]
@@ -383,19 +390,25 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
                 continue
             model.model_.set_weights(weights)
         records.append(score_fold(model, X_test, y_test, test, config, fold, scorers,
-                                  save_pred, fit_time))
+                                  save_pred, fit_time, target))
     return records
 
 
 def score_fold(model: Any, X_test: Any, y_test: Any, test: np.ndarray, config: int, fold: int,
-               scorers: dict, save_pred: bool, fit_time: float) -> dict:
+               scorers: dict, save_pred: bool, fit_time: float, target: Any = None) -> dict:
     """The record of a fitted model on its fold's assessment set: every metric, and the
-    predictions when ``save_pred``; a metric that fails is NaN plus its message."""
-    metrics, errors = _score(model, X_test, y_test, scorers)
+    predictions when ``save_pred``; a metric that fails is NaN plus its message. With a
+    fitted target transformer (``target``), predictions are scored and kept on y's scale."""
+    scored = model if target is None else InverseTransformed(model, target)
+    metrics, errors = _score(scored, X_test, y_test, scorers)
     predictions = None
     if save_pred:
         try:
             predictions = fold_predictions(model, X_test, test)
+            if target is not None:
+                columns = [c for c in predictions.columns if c != ".row"]
+                values = predictions[columns].to_numpy(dtype=float)
+                predictions[columns] = target.inverse_transform(values)
         except Exception as exc:
             errors.append(f"predictions: {error_message(exc)}")
     return fold_record(config, fold, scorers, metrics=metrics, error="; ".join(errors) or None,
@@ -407,32 +420,39 @@ def score_fold(model: Any, X_test: Any, y_test: Any, test: np.ndarray, config: i
 _preprocessed: dict[tuple[tuple[str, str], int], tuple[Any, Any]] = {}
 
 
-def fold_inputs(estimator: Any, X: Any, y_train: Any, train: np.ndarray, test: np.ndarray,
-                 fold: int, preprocessing: tuple[str, str]) -> tuple[Any, Any]:
+def fold_inputs(estimator: Any, X: Any, y_train: tuple[Any, Any], train: np.ndarray,
+                test: np.ndarray, fold: int, preprocessing: tuple[str, str]) -> tuple[Any, Any]:
     """The fold's training and assessment inputs as the model takes them: a Pipeline's
-    steps before the model fitted on the training rows only (and cached), else the rows."""
+    steps before the model fitted on the training rows only (and cached), else the rows.
+
+    ``y_train`` is the fold's training targets as given and as the model takes them
+    (transformed by a TransformedTargetRegressor): each step is fitted on the ones it
+    would see in a plain ``fit``.
+    """
     X_train, X_test = take(X, train), take(X, test)
-    steps = _preprocessing_steps(estimator)
+    steps = steps_before_model(estimator)
     if not steps:
         return X_train, X_test
     key = (preprocessing, fold)
     if key not in _preprocessed:
         for other in [k for k in _preprocessed if k[0] != preprocessing]:
             del _preprocessed[other]
-        for step in steps:
+        for step, transformed in steps:
             step = clone(step)
-            X_train = step.fit_transform(X_train, y_train)
+            X_train = step.fit_transform(X_train, y_train[transformed])
             X_test = step.transform(X_test)
         _preprocessed[key] = (X_train, X_test)
     return _preprocessed[key]
 
 
-def _preprocessing_steps(estimator: Any) -> list[Any]:
-    """The transformers before the model in a (possibly nested) Pipeline, in order."""
-    if not isinstance(estimator, Pipeline):
-        return []
-    steps = [step for _, step in estimator.steps[:-1] if step not in (None, "passthrough")]
-    return steps + _preprocessing_steps(estimator.steps[-1][1])
+def fold_targets(estimator: Any, y_train: Any) -> tuple[Any, Any]:
+    """The fold's training targets as the model takes them, and the fitted target
+    transformer of a TransformedTargetRegressor (None without one)."""
+    regressor = target_regressor(estimator)
+    if regressor is None:
+        return y_train, None
+    target, y_model = fit_target(regressor, y_train)
+    return y_model, target
 
 
 def fold_record(config: int, fold: int, scorers: dict, *, metrics: dict | None = None,

@@ -30,6 +30,7 @@ from kerasnip.tuning._search import (
     Search,
     fold_inputs,
     fold_record,
+    fold_targets,
     preprocessing_key,
     score_fold,
     setup_search,
@@ -262,18 +263,19 @@ def _train_folds(spec: Any, setting: dict, row: int, config: int, folds: list[in
             if fresh:
                 estimator = clone(spec).set_params(**setting)
             model = check_tunable(estimator, "tune_halving")
-            X_train, X_test = fold_inputs(estimator, search.X, y_train, train, test, fold,
-                                          preprocessing)
+            y_model, target = fold_targets(estimator, y_train)
+            X_train, X_test = fold_inputs(estimator, search.X, (y_train, y_model), train, test,
+                                          fold, preprocessing)
             with whole_batches():
                 if fresh:
-                    model.set_params(fit_epochs=epochs).fit(X_train, y_train)
+                    model.set_params(fit_epochs=epochs).fit(X_train, y_model)
                 else:
-                    model.partial_fit(X_train, y_train, epochs=epochs - len(model.history_))
+                    model.partial_fit(X_train, y_model, epochs=epochs - len(model.history_))
         except Exception as exc:
             records.append(fold_record(row, fold, search.scorers, error=error_message(exc)))
             continue
         fit_time = time.perf_counter() - started
         records.append(score_fold(model, X_test, y_test, test, row, fold, search.scorers,
-                                  search.save_pred, fit_time))
+                                  search.save_pred, fit_time, target))
         trained[(config, fold)] = estimator
     return records, trained
