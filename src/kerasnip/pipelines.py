@@ -56,10 +56,10 @@ def final_step(obj: Any) -> tuple[KerasEstimator | None, str]:
     if isinstance(obj, Pipeline) and obj.steps:
         name, last = obj.steps[-1]
         inner, prefix = final_step(last)
-        return inner, f"{name}__{prefix}"
+        return (inner, f"{name}__{prefix}") if inner is not None else (None, "")
     if isinstance(obj, TransformedTargetRegressor) and obj.regressor is not None:
         inner, prefix = final_step(obj.regressor)
-        return inner, f"regressor__{prefix}"
+        return (inner, f"regressor__{prefix}") if inner is not None else (None, "")
     return None, ""
 
 
