@@ -48,17 +48,6 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
     assert runner.failures == 0, "".join(failures)
 
 
-# Public names in modules another change is editing (kerasnip.tuning) whose examples are
-# still to come; every other public name must have a runnable one.
-PENDING = {
-    "Float", "Int", "ParameterSet", "TuneResults", "batch_size", "compile_keras_grid",
-    "dropout", "epochs", "extract_parameter_set", "extract_valid_grid", "finalize",
-    "grid_random", "grid_regular", "grid_space_filling", "hidden_units", "inform_errors",
-    "learn_rate", "loss_function_keras", "num_terms", "optimizer_function", "tune_grid",
-    "tune_bayes", "tune_halving", "tune_race",
-}
-
-
 def _runnable(doc: str) -> bool:
     examples = doctest.DocTestParser().get_examples(doc)
     return any(not example.options.get(doctest.SKIP) for example in examples)
@@ -67,6 +56,6 @@ def _runnable(doc: str) -> bool:
 def test_every_public_name_has_a_runnable_example():
     """Each public function, class and module shows an example that the doctests run."""
     missing = [name for name in kerasnip.__all__
-               if name != "__version__" and name not in PENDING
+               if name != "__version__"
                and not _runnable(getattr(kerasnip, name).__doc__ or "")]
     assert not missing, f"public names without a runnable docstring example: {missing}"

@@ -238,9 +238,21 @@ def tune_bayes(
 
     Examples
     --------
-    >>> res = kerasnip.tune_bayes(spec, X, y, resamples=3, initial=5,
-    ...                           iterations=10, seed=1)                 # doctest: +SKIP
-    >>> res.show_best()                                                  # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:60] / 16, y[:60]
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0, fit_epochs=1)
+    >>> params = kerasnip.extract_parameter_set(spec).update(hidden_1_units=[8, 16, 32])
+    >>> res = kerasnip.tune_bayes(spec, X, y, resamples=2, params=params,
+    ...                           initial=pd.DataFrame({"hidden_1_units": [8, 32]}),
+    ...                           iterations=1, progress=False, seed=0)
+
+    Two initial configurations, then the one the process proposed:
+
+    >>> res.grid["hidden_1_units"].tolist(), res.info[".iter"].tolist()
+    ([8, 32, 16], [0, 0, 1])
     """
     for name, value, least in (("iterations", iterations, 0), ("no_improve", no_improve, 1),
                                ("n_candidates", n_candidates, 1)):

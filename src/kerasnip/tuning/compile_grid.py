@@ -44,6 +44,20 @@ def compile_keras_grid(spec: Any, grid: pd.DataFrame, X: Any, y: Any) -> pd.Data
     See Also
     --------
     extract_valid_grid, inform_errors
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0)
+    >>> grid = pd.DataFrame({"hidden_1_units": [8, -1, 16]})
+    >>> compiled = kerasnip.compile_keras_grid(spec, grid, X[:40] / 16, y[:40])
+    >>> list(compiled.columns)
+    ['hidden_1_units', 'compiled_model', 'error']
+    >>> compiled["error"].notna().tolist()
+    [False, True, False]
     """
     check_tunable(spec, "compile_keras_grid")
     grid = as_grid_frame(grid)
@@ -91,6 +105,20 @@ def extract_valid_grid(compiled: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Only the parameter columns, ready for :func:`kerasnip.tune_grid`.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0)
+    >>> grid = pd.DataFrame({"hidden_1_units": [8, -1, 16]})
+    >>> compiled = kerasnip.compile_keras_grid(spec, grid, X[:40] / 16, y[:40])
+    >>> kerasnip.extract_valid_grid(compiled)
+       hidden_1_units
+    0               8
+    1              16
     """
     _check_compiled(compiled)
     valid = compiled[compiled[ERROR].isna()]
@@ -111,6 +139,22 @@ def inform_errors(compiled: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The failing rows (parameters and ``error``).
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0)
+    >>> grid = pd.DataFrame({"hidden_1_units": [8, -1, 16]})
+    >>> compiled = kerasnip.compile_keras_grid(spec, grid, X[:40] / 16, y[:40])
+    >>> failed = kerasnip.inform_errors(compiled)
+    1 of 3 configurations failed to build or compile:
+      row 1: hidden_1_units=-1
+        BuildError: Block 'hidden_1' failed with {'units': -1, ...
+    >>> failed.index.tolist()
+    [1]
     """
     _check_compiled(compiled)
     failed = compiled[compiled[ERROR].notna()].drop(columns=[COMPILED])

@@ -39,7 +39,20 @@ def grid_regular(params: ParameterSet, levels: int | dict[str, int] = 3) -> pd.D
 
     Examples
     --------
-    >>> grid = kerasnip.grid_regular(params, levels=3)   # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> params = kerasnip.extract_parameter_set(
+    ...     mlp(hidden_1_units=kerasnip.tune(), compile_optimizer=kerasnip.tune()))
+    >>> kerasnip.grid_regular(params, levels=2)
+       hidden_1_units compile_optimizer
+    0              16              adam
+    1              16           rmsprop
+    2              16               sgd
+    3             256              adam
+    4             256           rmsprop
+    5             256               sgd
+    >>> kerasnip.grid_regular(params, levels={"hidden_1_units": 4}).shape
+    (12, 2)
     """
     _check_params(params)
     counts = _levels_by_id(params, levels)
@@ -64,6 +77,18 @@ def grid_random(params: ParameterSet, size: int = 10, seed: int | None = None) -
     Returns
     -------
     pandas.DataFrame
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> params = kerasnip.extract_parameter_set(
+    ...     mlp(hidden_1_units=kerasnip.tune(), compile_optimizer=kerasnip.tune()))
+    >>> grid = kerasnip.grid_random(params, size=5, seed=0)
+    >>> grid.shape, list(grid.columns)
+    ((5, 2), ['hidden_1_units', 'compile_optimizer'])
+    >>> grid.equals(kerasnip.grid_random(params, size=5, seed=0))
+    True
     """
     _check_params(params)
     rng = np.random.default_rng(seed)
@@ -93,6 +118,23 @@ def grid_space_filling(
     Returns
     -------
     pandas.DataFrame
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> params = kerasnip.extract_parameter_set(
+    ...     mlp(hidden_1_units=kerasnip.tune(), compile_optimizer=kerasnip.tune()))
+    >>> grid = kerasnip.grid_space_filling(params, size=6, seed=0)
+    >>> grid.shape
+    (6, 2)
+
+    Each third of the units range, and each optimizer, is used twice:
+
+    >>> pd.cut(grid["hidden_1_units"], [16, 96, 176, 257], right=False).value_counts().tolist()
+    [2, 2, 2]
+    >>> grid["compile_optimizer"].value_counts().sort_index().tolist()
+    [2, 2, 2]
     """
     _check_params(params)
     size = _check_size(size)

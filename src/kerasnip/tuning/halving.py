@@ -106,9 +106,20 @@ def tune_halving(
 
     Examples
     --------
-    >>> res = kerasnip.tune_halving(spec, X, y, grid=27, max_epochs=27,
-    ...                             factor=3)                            # doctest: +SKIP
-    >>> res.show_best()                                                  # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:60] / 16, y[:60]
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0)
+    >>> grid = pd.DataFrame({"hidden_1_units": [8, 16, 32]})
+    >>> res = kerasnip.tune_halving(spec, X, y, resamples=2, grid=grid, max_epochs=3,
+    ...                             progress=False, random_state=0)
+
+    Three configurations train for one epoch; the best one goes on to three:
+
+    >>> res.info[".rung"].tolist(), res.grid["fit_epochs"].tolist()
+    ([0, 0, 0, 1], [1, 1, 1, 3])
     """
     search = setup_search("tune_halving", spec, X, y, resamples=resamples, metrics=metrics,
                           params=params, groups=groups, random_state=random_state,

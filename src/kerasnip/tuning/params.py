@@ -148,7 +148,13 @@ class Int(_Range):
 
     Examples
     --------
-    >>> def dense_block(model, units: Int(16, 512, log=True) = 128):  # doctest: +SKIP
+    >>> kerasnip.Int(16, 512, log=True).regular(3)
+    [16, 91, 512]
+
+    As a block argument's annotation, the default search space of a ``tune()``
+    marker on that argument:
+
+    >>> def dense_block(model, units: kerasnip.Int(16, 512, log=True) = 128):
     ...     ...
     """
 
@@ -193,6 +199,13 @@ class Float(_Range):
         Space values evenly on the log scale (learning rates, regularisation).
     label : str, default=None
         A readable name used in plots.
+
+    Examples
+    --------
+    >>> kerasnip.Float(0.0, 0.5).regular(3)
+    [0.0, 0.25, 0.5]
+    >>> kerasnip.Float(1e-4, 1e-2, log=True).regular(3)
+    [0.0001, 0.001, 0.01]
     """
 
     def regular(self, levels: int) -> list[float]:
@@ -329,6 +342,13 @@ def num_terms(range: tuple[int, int] = (1, 3)) -> Int:
     Returns
     -------
     Int
+
+    Examples
+    --------
+    >>> kerasnip.num_terms()
+    Int(1, 3, label='# Block Repeats')
+    >>> kerasnip.num_terms((0, 2)).regular(3)
+    [0, 1, 2]
     """
     low, high = _bounds(range, "num_terms", minimum=0)
     return Int(low, high, label="# Block Repeats")
@@ -347,6 +367,13 @@ def hidden_units(range: tuple[int, int] = (16, 256), *, log: bool = False) -> In
     Returns
     -------
     Int
+
+    Examples
+    --------
+    >>> kerasnip.hidden_units()
+    Int(16, 256, label='# Hidden Units')
+    >>> kerasnip.hidden_units((32, 512), log=True).regular(5)
+    [32, 64, 128, 256, 512]
     """
     low, high = _bounds(range, "hidden_units", minimum=1)
     return Int(low, high, log=log, label="# Hidden Units")
@@ -363,6 +390,13 @@ def dropout(range: tuple[float, float] = (0.0, 0.5)) -> Float:
     Returns
     -------
     Float
+
+    Examples
+    --------
+    >>> kerasnip.dropout()
+    Float(0.0, 0.5, label='Dropout Rate')
+    >>> kerasnip.dropout((0.1, 0.3)).regular(3)
+    [0.1, 0.2, 0.3]
     """
     low, high = _bounds(range, "dropout")
     if not all(isinstance(v, Real) and 0 <= float(v) < 1 for v in (low, high)):
@@ -385,6 +419,13 @@ def learn_rate(range: tuple[float, float] = (1e-4, 1e-1), *, log: bool = True) -
     Returns
     -------
     Float
+
+    Examples
+    --------
+    >>> kerasnip.learn_rate()
+    Float(0.0001, 0.1, log=True, label='Learning Rate')
+    >>> kerasnip.learn_rate().regular(4)
+    [0.0001, 0.001, 0.01, 0.1]
     """
     low, high = _bounds(range, "learn_rate")
     return Float(low, high, log=log, label="Learning Rate")
@@ -400,6 +441,13 @@ def epochs(range: tuple[int, int] = (10, 100)) -> Int:
     Returns
     -------
     Int
+
+    Examples
+    --------
+    >>> kerasnip.epochs()
+    Int(10, 100, label='# Epochs')
+    >>> kerasnip.epochs((5, 20)).regular(4)
+    [5, 10, 15, 20]
     """
     low, high = _bounds(range, "epochs", minimum=1)
     return Int(low, high, label="# Epochs")
@@ -417,6 +465,13 @@ def batch_size(range: tuple[int, int] = (16, 256), *, log: bool = True) -> Int:
     Returns
     -------
     Int
+
+    Examples
+    --------
+    >>> kerasnip.batch_size()
+    Int(16, 256, log=True, label='Batch Size')
+    >>> kerasnip.batch_size().regular(3)
+    [16, 64, 256]
     """
     low, high = _bounds(range, "batch_size", minimum=1)
     return Int(low, high, log=log, label="Batch Size")
@@ -434,6 +489,13 @@ def optimizer_function(values: Sequence[str] = ("adam", "rmsprop", "sgd")) -> Ch
     Returns
     -------
     Choice
+
+    Examples
+    --------
+    >>> kerasnip.optimizer_function()
+    Choice('adam', 'rmsprop', 'sgd', label='Optimizer')
+    >>> kerasnip.optimizer_function(["adam", "sgd"]).regular(3)
+    ['adam', 'sgd']
     """
     known = registry.optimizer_names()
     registered = registry.registered_optimizers()
@@ -464,6 +526,13 @@ def loss_function_keras(values: Sequence[str] | None = None, *,
     Returns
     -------
     Choice
+
+    Examples
+    --------
+    >>> kerasnip.loss_function_keras()
+    Choice('categorical_crossentropy', 'categorical_focal_crossentropy', label='Loss Function')
+    >>> kerasnip.loss_function_keras(["mean_squared_error", "huber"], mode="regression")
+    Choice('mean_squared_error', 'huber', label='Loss Function')
     """
     if values is None:
         if mode not in _DEFAULT_LOSSES:
@@ -522,6 +591,19 @@ class ParameterSet:
     Made by :func:`extract_parameter_set`; :meth:`update` returns a new set
     with some search spaces replaced. Iterating gives
     :class:`TunedParameter` entries in the spec's parameter order.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> params = kerasnip.extract_parameter_set(
+    ...     mlp(hidden_1_units=kerasnip.tune(), compile_optimizer=kerasnip.tune()))
+    >>> params.ids, len(params)
+    (['hidden_1_units', 'compile_optimizer'], 2)
+    >>> params["hidden_1_units"]
+    Int(16, 256, label='# Hidden Units')
+    >>> params.to_sklearn(levels=2)
+    {'hidden_1_units': [16, 256], 'compile_optimizer': ['adam', 'rmsprop', 'sgd']}
     """
 
     def __init__(self, entries: Sequence[TunedParameter]):
@@ -589,8 +671,15 @@ class ParameterSet:
 
         Examples
         --------
-        >>> params.update(hidden_units=(64, 256), compile_optimizer=["adam", "sgd"])
-        ... # doctest: +SKIP
+        >>> from kerasnip.demo import LAYER_BLOCKS
+        >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS,
+        ...                                             "classification")
+        >>> params = kerasnip.extract_parameter_set(
+        ...     mlp(hidden_1_units=kerasnip.tune(), compile_optimizer=kerasnip.tune()))
+        >>> params.update(hidden_1_units=(64, 256), compile_optimizer=["adam", "sgd"])
+        ParameterSet(2 tuned parameters)
+          hidden_1_units     Int(64, 256, label='# Hidden Units')
+          compile_optimizer  Choice('adam', 'sgd')
         """
         entries = dict(self._entries)
         for id_, value in changes.items():
@@ -745,6 +834,18 @@ def extract_parameter_set(spec: Any) -> ParameterSet:
     Returns
     -------
     ParameterSet
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), hidden_1_rate=kerasnip.tune("dropout"),
+    ...            learn_rate=kerasnip.tune())
+    >>> kerasnip.extract_parameter_set(spec)
+    ParameterSet(3 tuned parameters)
+      hidden_1_units  Int(16, 256, label='# Hidden Units')
+      dropout         Float(0.0, 0.5, label='Dropout Rate')  [hidden_1_rate]
+      learn_rate      Float(0.0001, 0.1, log=True, label='Learning Rate')
     """
     final = check_tunable(spec, "extract_parameter_set")
     _, prefix = final_step(spec)

@@ -108,9 +108,17 @@ def tune_race(
 
     Examples
     --------
-    >>> race = kerasnip.tune_race(spec, X, y, resamples=5, grid=grid,
-    ...                           burn_in=3)                             # doctest: +SKIP
-    >>> race.show_best()                                                 # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:60] / 16, y[:60]
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0, fit_epochs=1)
+    >>> grid = pd.DataFrame({"hidden_1_units": [8, 32]})
+    >>> race = kerasnip.tune_race(spec, X, y, resamples=3, grid=grid, burn_in=2,
+    ...                           progress=False, random_state=0)
+    >>> race.method, race.n_folds, list(race.info.columns)
+    ('tune_race', 3, ['.eliminated'])
     """
     if not isinstance(burn_in, Integral) or isinstance(burn_in, bool) or burn_in < 2:
         raise ValueError(f"burn_in must be an integer of at least 2 (folds scored before the "

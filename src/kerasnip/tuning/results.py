@@ -46,6 +46,26 @@ class TuneResults:
         The method's own columns, one row per configuration (``.iter`` for
         :func:`kerasnip.tune_bayes`, ``.rung`` for :func:`kerasnip.tune_halving`,
         ``.eliminated`` for :func:`kerasnip.tune_race`); empty for a grid.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:60] / 16, y[:60]
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0, fit_epochs=1)
+    >>> grid = pd.DataFrame({"hidden_1_units": [8, 32]})
+    >>> res = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, metrics=["accuracy",
+    ...                          "balanced_accuracy"], progress=False, random_state=0)
+    >>> res.method, res.metrics, res.n_folds
+    ('tune_grid', ['accuracy', 'balanced_accuracy'], 2)
+    >>> res.collect_metrics().shape, res.collect_metrics(summarize=False).shape
+    ((4, 6), (8, 5))
+    >>> list(res.show_best("balanced_accuracy").columns)
+    ['hidden_1_units', '.metric', 'mean', 'n', 'std_err', '.config']
+    >>> res.collect_errors().empty
+    True
     """
 
     def __init__(self, *, spec: Any, params: ParameterSet, grid: pd.DataFrame,

@@ -123,10 +123,24 @@ def tune_grid(
 
     Examples
     --------
-    >>> params = kerasnip.extract_parameter_set(spec)                  # doctest: +SKIP
-    >>> res = kerasnip.tune_grid(spec, X, y, resamples=3,
-    ...                          grid=kerasnip.grid_regular(params))   # doctest: +SKIP
-    >>> res.show_best("accuracy", n=5)                                 # doctest: +SKIP
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:60] / 16, y[:60]
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), num_hidden_2=0, fit_epochs=1)
+    >>> grid = pd.DataFrame({"hidden_1_units": [8, 32]})
+    >>> res = kerasnip.tune_grid(spec, X, y, resamples=2, grid=grid, progress=False,
+    ...                          random_state=0)
+    >>> res
+    TuneResults (tune_grid): 2 configuration(s) x 2 fold(s), metrics ['accuracy']
+      tuned: ['hidden_1_units']
+    >>> res.collect_metrics()[["hidden_1_units", ".metric", "n", ".config"]]
+       hidden_1_units   .metric  n  .config
+    0               8  accuracy  2  Model01
+    1              32  accuracy  2  Model02
+    >>> list(res.select_best())
+    ['hidden_1_units', '.config']
     """
     search = setup_search("tune_grid", spec, X, y, resamples=resamples, metrics=metrics,
                           params=params, groups=groups, random_state=random_state,
@@ -177,6 +191,23 @@ def finalize(spec: Any, best: Mapping[str, Any] | pd.Series | pd.DataFrame) -> A
     -------
     kerasnip estimator
         An unfitted clone with no ``tune()`` markers left, ready for ``fit``.
+
+    Examples
+    --------
+    >>> from kerasnip.demo import LAYER_BLOCKS
+    >>> mlp = kerasnip.create_keras_sequential_spec("digits_mlp", LAYER_BLOCKS, "classification")
+    >>> spec = mlp(hidden_1_units=kerasnip.tune(), learn_rate=kerasnip.tune("lr"))
+    >>> model = kerasnip.finalize(spec, {"hidden_1_units": 32, "lr": 0.01})
+    >>> model.hidden_1_units, model.learn_rate
+    (32, 0.01)
+
+    A row of :meth:`TuneResults.show_best` works too (its result columns are ignored),
+    as does :meth:`TuneResults.select_best`'s dict:
+
+    >>> best = pd.DataFrame({"hidden_1_units": [64], "lr": [0.001], ".metric": ["accuracy"],
+    ...                      "mean": [0.9], "n": [5], "std_err": [0.01], ".config": ["Model07"]})
+    >>> kerasnip.finalize(spec, best).get_params()["hidden_1_units"]
+    64
     """
     check_tunable(spec, "finalize")
     if isinstance(best, pd.DataFrame):
