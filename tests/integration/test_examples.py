@@ -31,6 +31,19 @@ FAST = {
          r"BuildError: Block 'processed_1' failed",
          r"rows that build: \[4, 32\]"],
     ),
+    "search_methods.py": (
+        ["--epochs", "3", "--rows", "200"],
+        [r"fits: \d+ instead of the grid's 45",
+         r"hidden_units +learn_rate +fit_epochs +\.rung +mean",
+         r"hidden_units +learn_rate +\.iter +mean",
+         r"tune_halving +[01]\.\d+",
+         r"finalized: hidden_units=\d+, learn_rate="],
+    ),
+    "optuna_pruning.py": (
+        ["--trials", "8", "--epochs", "4"],
+        [r"\d+ of 8 trials pruned: \d+ epochs trained instead of 32",
+         r"best trial \d+: validation accuracy [01]\.\d+, test accuracy [01]\.\d+"],
+    ),
     "conformal_intervals.py": (
         ["--epochs", "3", "--folds", "2"],
         [r"\d+ training, \d+ calibration and \d+ test rows",
