@@ -11,10 +11,12 @@ rungs, and gives the model that one uninterrupted fit would.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
 
@@ -138,7 +140,7 @@ def tune_halving(
                       n_configs=sum(n for n, _ in schedule))
     n_folds = len(search.splits)
     rows: list[tuple[int, int, int]] = []  # (configuration, rung, epochs) by results row
-    models: dict[tuple[int, int], Any] = {}  # (configuration, fold) -> trained estimator
+    trained: dict[int, _Trained] = {}  # by configuration
     alive = list(range(len(settings)))
     previous: list[int] = []  # the results rows of the last rung
     metric = next(iter(search.scorers))
@@ -151,13 +153,13 @@ def tune_halving(
                                         for f in range(n_folds)] for row in previous])
                     ranked = _rank(scores)[:schedule[rung][0]]
                     alive = [alive[i] for i in sorted(ranked)]
-                    for key in [k for k in models if k[0] not in alive]:
-                        del models[key]
+                    for config in [c for c in trained if c not in alive]:
+                        del trained[config]
                 previous = []
                 for config in alive:
                     previous.append(len(rows))
                     rows.append((config, rung, epochs))
-                _train_rung(search, settings, rows, previous, epochs, models, bar)
+                _train_rung(search, settings, rows, previous, epochs, trained, bar)
     finally:
         search.close()
     records = list(search.records.values())
@@ -224,7 +226,7 @@ def _rank(scores: np.ndarray) -> np.ndarray:
 
 
 def _train_rung(search: Search, settings: list[dict], rows: list[tuple[int, int, int]],
-                rung_rows: list[int], epochs: int, models: dict[tuple[int, int], Any],
+                rung_rows: list[int], epochs: int, trained: dict[int, _Trained],
                 bar: Any) -> None:
     """Train every configuration of a rung to ``epochs`` on every fold, and score it."""
     jobs = []
@@ -235,9 +237,9 @@ def _train_rung(search: Search, settings: list[dict], rows: list[tuple[int, int,
             jobs.append((row, config, folds))
     if not jobs:
         return
+    data = (search.X, search.y, search.splits, search.scorers, search.save_pred)
     arguments = [
-        (search.spec, settings[config], row, config, folds, epochs,
-         {f: models.get((config, f)) for f in folds}, search,
+        (search.spec, settings[config], row, folds, epochs, trained.get(config), data,
          preprocessing_key(search.run, settings[config], search.prefix))
         for row, config, folds in jobs
     ]
@@ -246,47 +248,87 @@ def _train_rung(search: Search, settings: list[dict], rows: list[tuple[int, int,
     else:
         results = joblib.Parallel(n_jobs=search.n_jobs, return_as="generator_unordered")(
             joblib.delayed(_train_folds)(*args) for args in arguments)
-    for records, trained in results:
+    for records, state in results:
         for record in records:
             search.records[(record["config"], record["fold"])] = record
         if search.store is not None:
             search.store.write(records)
-        models.update(trained)
+        trained[rows[records[0]["config"]][0]] = state
         bar.update(len(records))
 
 
-def _train_folds(spec: Any, setting: dict, row: int, config: int, folds: list[int],
-                 epochs: int, previous: dict[int, Any], search: Search,
-                 preprocessing: tuple[str, str]) -> tuple[list[dict], dict]:
+@dataclass
+class _Trained:
+    """A configuration's training so far: ONE estimator object (its model compiled once,
+    re-initialised for each fold as in tune_grid) and each fold's training state, which
+    is put back into it to continue that fold."""
+
+    estimator: Any
+    folds: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def _train_folds(spec: Any, setting: dict, row: int, folds: list[int], epochs: int,
+                 trained: _Trained | None, data: tuple, preprocessing: tuple[str, str]
+                 ) -> tuple[list[dict], _Trained]:
     """One configuration's rung on its folds: continue (or start) training, then score.
 
-    Returns the records (by results row) and the trained estimators by
-    (configuration, fold).
+    Returns the records (by results row) and the configuration's training state.
     """
-    records, trained = [], {}
+    X, y, splits, scorers, save_pred = data
+    if trained is None:
+        trained = _Trained(clone(spec).set_params(**setting))
+    estimator = trained.estimator
+    model = check_tunable(estimator, "tune_halving")
+    records = []
     for fold in folds:
-        train, test = search.splits[fold]
-        estimator = previous.get(fold)
-        y_train, y_test = take(search.y, train), take(search.y, test)
+        train, test = splits[fold]
+        y_train, y_test = take(y, train), take(y, test)
         started = time.perf_counter()
         try:
-            fresh = estimator is None
-            if fresh:
-                estimator = clone(spec).set_params(**setting)
-            model = check_tunable(estimator, "tune_halving")
             y_model, target = fold_targets(estimator, y_train)
-            X_train, X_test = fold_inputs(estimator, search.X, (y_train, y_model), train, test,
-                                          fold, preprocessing)
+            X_train, X_test = fold_inputs(estimator, X, (y_train, y_model), train, test, fold,
+                                          preprocessing)
             with whole_batches():
-                if fresh:
-                    model.set_params(fit_epochs=epochs).fit(X_train, y_model)
-                else:
+                if fold in trained.folds:
+                    _restore(model, trained.folds.pop(fold))
                     model.partial_fit(X_train, y_model, epochs=epochs - len(model.history_))
+                else:  # a first rung, or a resumed run: training from scratch is the same
+                    model.set_params(fit_epochs=epochs).fit(X_train, y_model)
         except Exception as exc:
-            records.append(fold_record(row, fold, search.scorers, error=error_message(exc)))
+            records.append(fold_record(row, fold, scorers, error=error_message(exc)))
             continue
         fit_time = time.perf_counter() - started
-        records.append(score_fold(model, X_test, y_test, test, row, fold, search.scorers,
-                                  search.save_pred, fit_time, target))
-        trained[(config, fold)] = estimator
+        records.append(score_fold(model, X_test, y_test, test, row, fold, scorers, save_pred,
+                                  fit_time, target))
+        trained.folds[fold] = _snapshot(model)
     return records, trained
+
+
+# What an estimator's state is besides its model: the training data it keeps is not copied.
+_NOT_SNAPSHOT = ("model_", "_fit_data")
+
+
+def _snapshot(model: Any) -> dict[str, Any]:
+    """Everything a fitted estimator needs to continue training: its fitted attributes,
+    the model's variables (weights and random-seed state) and the optimizer's."""
+    import keras
+
+    state = {k: copy.deepcopy(v) for k, v in model.__dict__.items() if k not in _NOT_SNAPSHOT}
+    state[_VARIABLES] = [keras.ops.convert_to_numpy(v) for v in model.model_.variables]
+    state[_OPTIMIZER] = [keras.ops.convert_to_numpy(v)
+                         for v in model.model_.optimizer.variables]
+    return state
+
+
+def _restore(model: Any, state: dict[str, Any]) -> None:
+    """Put a :func:`_snapshot` back into the same configuration's estimator."""
+    state = dict(state)
+    for variable, value in zip(model.model_.variables, state.pop(_VARIABLES), strict=True):
+        variable.assign(value)
+    for variable, value in zip(model.model_.optimizer.variables, state.pop(_OPTIMIZER),
+                               strict=True):
+        variable.assign(value)
+    model.__dict__.update(state)
+
+
+_VARIABLES, _OPTIMIZER = "_snapshot_variables", "_snapshot_optimizer"
