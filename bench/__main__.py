@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import accuracy, memory, overhead, scaling, speed, tuning
+from bench import accuracy, memory, overhead, scaling, search, speed, tuning
 from bench.common import BENCHMARKS, DEFAULT_MNIST, RESULTS, Context, python_for, write_section
 
 BENCHMARKS_BY_NAME = {
@@ -17,6 +17,7 @@ BENCHMARKS_BY_NAME = {
     "scaling": scaling,
     "memory": memory,
     "accuracy": accuracy,
+    "search": search,
 }
 
 

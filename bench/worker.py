@@ -383,12 +383,20 @@ def task_fit_cost(task: dict[str, Any]) -> dict[str, Any]:
     return {"phases": phases, "clear_session": full, "amortised_clear_session": amortised}
 
 
+def search_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Benchmark 7 (search methods): see :mod:`bench.search`."""
+    from bench.search import task_search
+
+    return task_search(task)
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "overhead": task_overhead,
     "tune": task_tune,
     "fit_rows": task_fit_rows,
     "memory": task_memory,
     "fit_cost": task_fit_cost,
+    "search": search_task,
 }
 
 
