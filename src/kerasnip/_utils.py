@@ -7,6 +7,7 @@ import difflib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from numbers import Integral
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +38,27 @@ def python_scalar(value: Any) -> Any:
     if type(value) in (list, tuple):
         return type(value)(python_scalar(v) for v in value)
     return value
+
+
+def check_integers(**bounds: tuple[Any, int]) -> None:
+    """Raise ``ValueError`` for an argument that is not an integer of at least its bound.
+
+    Parameters
+    ----------
+    **bounds : (value, least)
+        The argument's value and smallest allowed value, by argument name.
+
+    Examples
+    --------
+    >>> check_integers(burn_in=(3, 2))
+    >>> check_integers(burn_in=(1, 2))
+    Traceback (most recent call last):
+    ...
+    ValueError: burn_in must be an integer of at least 2, got 1.
+    """
+    for name, (value, least) in bounds.items():
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
+            raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
 
 
 def error_message(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ the runs apart).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,11 +30,11 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import joblib
 import numpy as np
@@ -45,6 +46,7 @@ from sklearn.model_selection import check_cv
 
 from kerasnip._compat import num_samples, safe_indexing, scorer_function
 from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean, error_message
+from kerasnip.estimators.base import KerasEstimator
 from kerasnip.markers import tune
 from kerasnip.pipelines import (
     InverseTransformed,
@@ -57,10 +59,7 @@ from kerasnip.pipelines import (
 from kerasnip.predictions import fold_predictions
 from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning.params import ParameterSet, extract_parameter_set
-
-if TYPE_CHECKING:
-    from kerasnip.definition.spec import SpecDefinition
-    from kerasnip.estimators.base import KerasEstimator
+from kerasnip.tuning.results import TuneResults
 
 _STORE_FORMAT = 1
 
@@ -136,9 +135,34 @@ class Search:
                 self.records[(record["config"], record["fold"])] = record
         return [self.records[pair] for pair in pairs]
 
-    def progress_bar(self, total: int, initial: int = 0) -> Any:
-        """A progress bar over ``total`` fits (shown on a terminal or in a notebook)."""
-        return _progress_bar(self.method, total, initial, self.progress)
+    @contextlib.contextmanager
+    def running(self, total: int) -> Iterator[Any]:
+        """The search's progress bar over ``total`` fits (shown on a terminal or in a
+        notebook); this process's cache of preprocessed folds is cleared after, even on
+        an error."""
+        try:
+            with _progress_bar(self.method, total, self.n_resumed, self.progress) as bar:
+                yield bar
+        finally:
+            _preprocessed.clear()
+
+    def results(self, grid: pd.DataFrame, info: pd.DataFrame | None = None,
+                candidates: Any = None) -> TuneResults:
+        """The search's :class:`TuneResults`, after one warning for any failed fit.
+
+        Parameters
+        ----------
+        grid : DataFrame
+            The configurations, one row each, in the order of the records' indices.
+        info, candidates
+            As :class:`TuneResults` takes them.
+        """
+        records = list(self.records.values())
+        self.warn_failures(records)
+        return TuneResults(spec=self.spec, params=self.params, grid=grid, records=records,
+                           metrics=list(self.scorers), n_folds=len(self.splits),
+                           n_resumed=self.n_resumed, method=self.method, info=info,
+                           candidates=candidates)
 
     def warn_failures(self, records: Iterable[dict]) -> None:
         """One warning for every fit that failed or could not be scored."""
@@ -150,12 +174,13 @@ class Search:
                 "be scored; their metrics are NaN. See results.collect_errors() for the "
                 "messages.",
                 FitFailedWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
-    def close(self) -> None:
-        """Forget this process's cache of preprocessed folds."""
-        _preprocessed.clear()
+
+def _model(estimator: Any) -> KerasEstimator:
+    """The kerasnip estimator a search tunes (its spec was checked by :func:`setup_search`)."""
+    return check_tunable(estimator, "tuning")
 
 
 def setup_search(method: str, spec: Any, X: Any, y: Any, *, resamples: Any, metrics: Any,
@@ -223,18 +248,18 @@ def _plan(spec: Any, settings: list[dict[str, Any]], splits: list,
     Tasks that share a preprocessing configuration (a Pipeline's steps before the
     model) come one after the other, so they find its output still cached.
     """
-    final, prefix = final_step(spec)
+    final, prefix = _model(spec), final_step(spec)[1]
     epochs_name, callbacks_name = f"{prefix}fit_epochs", f"{prefix}fit_callbacks"
     trick = (
         any(epochs_name in s for s in settings)
-        and final.fit_callbacks is None  # type: ignore[union-attr]  # setup_search checked spec
+        and final.fit_callbacks is None
         and not any(callbacks_name in s for s in settings)
     )
     groups: dict[str, tuple[dict[str, Any], list[tuple[int, int | None]]]] = {}
     for config, setting in enumerate(settings):
         epochs = setting.get(epochs_name)
-        # (typeshed's numbers.Integral has no comparisons)
-        if trick and isinstance(epochs, Integral) and not isinstance(epochs, bool) and epochs > 0:  # type: ignore[operator]
+        if trick and isinstance(epochs, Integral) and not isinstance(epochs, bool) and (
+                int(epochs) > 0):
             shared = {k: v for k, v in setting.items() if k != epochs_name}
             key = repr(sorted(shared.items()))
             groups.setdefault(key, (shared, []))[1].append((config, int(epochs)))
@@ -251,10 +276,8 @@ def _plan(spec: Any, settings: list[dict[str, Any]], splits: list,
             if wanted:
                 folds.append((fold, train, test, wanted))
         if folds:
-            with_epochs = members[0][1] is not None
-            # Each member of a group with epochs has its epoch count.
-            snapshots: list[int] | None = (
-                sorted({e for _, e in members}) if with_epochs else None)  # type: ignore[misc]
+            counts = [e for _, e in members if e is not None]
+            snapshots = sorted(set(counts)) if counts else None
             tasks.append(_Task(shared, folds, snapshots, preprocessing_key(run, shared, prefix)))
     return sorted(tasks, key=lambda task: task.preprocessing[1])
 
@@ -330,7 +353,7 @@ def run_task(spec: Any, task: _Task, X: Any, y: Any, scorers: dict, save_pred: b
 
         snapshots = EpochSnapshots(task.snapshot_epochs[:-1])
         # (final_step's estimator is never None here: setup_search checked the spec)
-        final_step(estimator)[0].set_params(fit_callbacks=[snapshots])  # type: ignore[union-attr]
+        _model(estimator).set_params(fit_callbacks=[snapshots])
     records = []
     for fold, train, test, members in task.folds:
         fold_records = fit_and_score(
@@ -363,7 +386,7 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         ``fit_time`` and ``predictions``.
     """
     y_train, y_test = take(y, train), take(y, test)
-    model: KerasEstimator = final_step(estimator)[0]  # type: ignore[assignment]  # a spec
+    model = _model(estimator)
     members = sorted(members, key=lambda m: -(m[1] or 0))
     largest = members[0][1]
     if largest is not None:
@@ -552,7 +575,7 @@ def _check_metric_kind(name: str, scorer: Any, spec: Any) -> None:
     kind = ("regression" if module == "sklearn.metrics._regression"
             else "classification" if module in _CLASSIFICATION_METRICS else None)
     # (a checked spec: a kerasnip estimator with its definition)
-    definition: SpecDefinition = type(final_step(spec)[0]).kerasnip_spec  # type: ignore[union-attr,assignment]
+    definition = _model(spec)._spec()
     if kind is None or (definition.kind == "functional" and definition.graph().multi_output):
         return  # another family of metric, or heads of both kinds (use head_scorer)
     expected = "classification" if is_classifier(spec) else "regression"
@@ -644,7 +667,7 @@ def _fingerprint(search: Search, description: Mapping[str, Any]) -> str:
     """What makes two runs the same search: method and its options, spec, folds, metrics,
     data."""
     # (a checked spec: a kerasnip estimator with its definition)
-    definition: SpecDefinition = type(final_step(search.spec)[0]).kerasnip_spec  # type: ignore[union-attr,assignment]
+    definition = _model(search.spec)._spec()
     content = {
         "method": search.method,
         "search": _stable(description),

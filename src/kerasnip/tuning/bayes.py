@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kerasnip._utils import check_integers
 from kerasnip.tuning._search import setup_search
 from kerasnip.tuning.grids import as_grid_frame, grid_random, grid_settings, grid_space_filling
 from kerasnip.tuning.params import ParameterSet
@@ -254,10 +255,8 @@ def tune_bayes(
     >>> res.grid["hidden_1_units"].tolist(), res.info[".iter"].tolist()
     ([8, 32, 16], [0, 0, 1])
     """
-    for name, value, least in (("iterations", iterations, 0), ("no_improve", no_improve, 1),
-                               ("n_candidates", n_candidates, 1)):
-        if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
-            raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
+    check_integers(iterations=(iterations, 0), no_improve=(no_improve, 1),
+                   n_candidates=(n_candidates, 1))
     if save_dir is not None and seed is None:
         raise ValueError("tune_bayes(save_dir=...) needs a seed: a resumed run must propose "
                          "the configurations the interrupted one did. Pass seed=0 (any int).")
@@ -280,31 +279,23 @@ def tune_bayes(
     n_folds = len(search.splits)
     metric = next(iter(search.scorers))
     proposed_at = [0] * len(grid)
-    try:
-        with search.progress_bar((len(grid) + iterations) * n_folds, search.n_resumed) as bar:
-            scores = _evaluate(search, grid, range(len(grid)), metric, bar)
-            best, stale = np.nanmax(scores) if np.isfinite(scores).any() else -np.inf, 0
-            for iteration in range(1, iterations + 1):
-                if stale >= no_improve:
-                    break
-                proposal = proposer.propose(grid, scores, iteration)
-                if proposal.empty:
-                    break
-                grid = pd.concat([grid, proposal], ignore_index=True)
-                proposed_at.append(iteration)
-                scores = np.append(scores, _evaluate(search, grid, [len(grid) - 1], metric, bar))
-                if scores[-1] > best:
-                    best, stale = scores[-1], 0
-                else:
-                    stale += 1
-    finally:
-        search.close()
-    records = list(search.records.values())
-    search.warn_failures(records)
-    return TuneResults(spec=search.spec, params=search.params, grid=grid, records=records,
-                       metrics=list(search.scorers), n_folds=n_folds,
-                       n_resumed=search.n_resumed, method="tune_bayes",
-                       info=pd.DataFrame({".iter": proposed_at}))
+    with search.running((len(grid) + iterations) * n_folds) as bar:
+        scores = _evaluate(search, grid, range(len(grid)), metric, bar)
+        best, stale = np.nanmax(scores) if np.isfinite(scores).any() else -np.inf, 0
+        for iteration in range(1, iterations + 1):
+            if stale >= no_improve:
+                break
+            proposal = proposer.propose(grid, scores, iteration)
+            if proposal.empty:
+                break
+            grid = pd.concat([grid, proposal], ignore_index=True)
+            proposed_at.append(iteration)
+            scores = np.append(scores, _evaluate(search, grid, [len(grid) - 1], metric, bar))
+            if scores[-1] > best:
+                best, stale = scores[-1], 0
+            else:
+                stale += 1
+    return search.results(grid, info=pd.DataFrame({".iter": proposed_at}))
 
 
 def _evaluate(search: Any, grid: pd.DataFrame, configs: Sequence[int], metric: str,

@@ -17,7 +17,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Any
 
 import joblib
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from kerasnip._utils import error_message
+from kerasnip._utils import check_integers, error_message
 from kerasnip.pipelines import check_tunable, final_step
 from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning._search import (
@@ -144,33 +143,25 @@ def tune_halving(
     alive = list(range(len(settings)))
     previous: list[int] = []  # the results rows of the last rung
     metric = next(iter(search.scorers))
-    try:
-        total = sum(n for n, _ in schedule) * n_folds
-        with search.progress_bar(total, search.n_resumed) as bar:
-            for rung, (_, epochs) in enumerate(schedule):
-                if rung:
-                    scores = np.array([[search.records[(row, f)]["metrics"][metric]
-                                        for f in range(n_folds)] for row in previous])
-                    ranked = _rank(scores)[:schedule[rung][0]]
-                    alive = [alive[i] for i in sorted(ranked)]
-                    for config in [c for c in trained if c not in alive]:
-                        del trained[config]
-                previous = []
-                for config in alive:
-                    previous.append(len(rows))
-                    rows.append((config, rung, epochs))
-                _train_rung(search, settings, rows, previous, epochs, trained, bar)
-    finally:
-        search.close()
-    records = list(search.records.values())
-    search.warn_failures(records)
+    total = sum(n for n, _ in schedule) * n_folds
+    with search.running(total) as bar:
+        for rung, (_, epochs) in enumerate(schedule):
+            if rung:
+                scores = np.array([[search.records[(row, f)]["metrics"][metric]
+                                    for f in range(n_folds)] for row in previous])
+                ranked = _rank(scores)[:schedule[rung][0]]
+                alive = [alive[i] for i in sorted(ranked)]
+                for config in [c for c in trained if c not in alive]:
+                    del trained[config]
+            previous = []
+            for config in alive:
+                previous.append(len(rows))
+                rows.append((config, rung, epochs))
+            _train_rung(search, settings, rows, previous, epochs, trained, bar)
     configs = [config for config, _, _ in rows]
     table = grid.iloc[configs].reset_index(drop=True)
     table[epochs_name] = [epochs for _, _, epochs in rows]
-    return TuneResults(spec=search.spec, params=search.params, grid=table, records=records,
-                       metrics=list(search.scorers), n_folds=n_folds,
-                       n_resumed=search.n_resumed, method="tune_halving",
-                       info=pd.DataFrame({".rung": [rung for _, rung, _ in rows]}))
+    return search.results(table, info=pd.DataFrame({".rung": [rung for _, rung, _ in rows]}))
 
 
 def rung_schedule(n_configs: int, max_epochs: int, min_epochs: int = 1,
@@ -201,10 +192,8 @@ def rung_schedule(n_configs: int, max_epochs: int, min_epochs: int = 1,
     >>> rung_schedule(27, 4, min_epochs=2, factor=2)
     [(27, 2), (14, 4)]
     """
-    for name, value, least in (("n_configs", n_configs, 1), ("max_epochs", max_epochs, 1),
-                               ("min_epochs", min_epochs, 1), ("factor", factor, 2)):
-        if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
-            raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
+    check_integers(n_configs=(n_configs, 1), max_epochs=(max_epochs, 1),
+                   min_epochs=(min_epochs, 1), factor=(factor, 2))
     if min_epochs > max_epochs:
         raise ValueError(f"min_epochs={min_epochs} is more than max_epochs={max_epochs}.")
     by_configs = math.ceil(math.log(n_configs, factor) - 1e-9) if n_configs > 1 else 0

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kerasnip._utils import check_integers
 from kerasnip.tuning._search import setup_search
 from kerasnip.tuning.grids import grid_settings
 from kerasnip.tuning.params import ParameterSet
@@ -120,13 +121,9 @@ def tune_race(
     >>> race.method, race.n_folds, list(race.info.columns)
     ('tune_race', 3, ['.eliminated'])
     """
-    if not isinstance(burn_in, Integral) or isinstance(burn_in, bool) or burn_in < 2:
-        raise ValueError(f"burn_in must be an integer of at least 2 (folds scored before the "
-                         f"first elimination), got {burn_in!r}.")
+    check_integers(burn_in=(burn_in, 2), num_ties=(num_ties, 1))
     if not isinstance(alpha, Real) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be a level between 0 and 1, e.g. 0.05, got {alpha!r}.")
-    if not isinstance(num_ties, Integral) or isinstance(num_ties, bool) or num_ties < 1:
-        raise ValueError(f"num_ties must be a positive integer, got {num_ties!r}.")
     search = setup_search("tune_race", spec, X, y, resamples=resamples, metrics=metrics,
                           params=params, groups=groups, random_state=random_state,
                           save_pred=save_pred, n_jobs=n_jobs, progress=progress)
@@ -142,31 +139,23 @@ def tune_race(
     alive = list(range(len(settings)))
     eliminated = np.zeros(len(settings), int)
     undecided = 0
-    try:
-        with search.progress_bar(len(settings) * n_folds, search.n_resumed) as bar:
-            search.fits(settings, [(c, f) for c in alive for f in range(burn_in)], bar)
-            for fold in range(burn_in, n_folds + 1):
-                scores = np.array([[search.records[(c, f)]["metrics"][metric]
-                                    for f in range(fold)] for c in alive])
-                keep = race_survivors(scores, alpha)
-                if keep.all() and len(alive) == 2:
-                    undecided += 1
-                    if undecided >= num_ties:
-                        keep = scores.mean(axis=1) == scores.mean(axis=1).max()
-                for config in np.asarray(alive)[~keep]:
-                    eliminated[config] = fold
-                alive = [c for c, k in zip(alive, keep, strict=True) if k]
-                if fold < n_folds:
-                    search.fits(settings, [(c, fold) for c in alive], bar)
-    finally:
-        search.close()
-    records = list(search.records.values())
-    search.warn_failures(records)
-    return TuneResults(spec=search.spec, params=search.params, grid=grid, records=records,
-                       metrics=list(search.scorers), n_folds=n_folds,
-                       n_resumed=search.n_resumed, method="tune_race",
-                       info=pd.DataFrame({".eliminated": eliminated}),
-                       candidates=eliminated == 0)
+    with search.running(len(settings) * n_folds) as bar:
+        search.fits(settings, [(c, f) for c in alive for f in range(burn_in)], bar)
+        for fold in range(burn_in, n_folds + 1):
+            scores = np.array([[search.records[(c, f)]["metrics"][metric]
+                                for f in range(fold)] for c in alive])
+            keep = race_survivors(scores, alpha)
+            if keep.all() and len(alive) == 2:
+                undecided += 1
+                if undecided >= num_ties:
+                    keep = scores.mean(axis=1) == scores.mean(axis=1).max()
+            for config in np.asarray(alive)[~keep]:
+                eliminated[config] = fold
+            alive = [c for c, k in zip(alive, keep, strict=True) if k]
+            if fold < n_folds:
+                search.fits(settings, [(c, fold) for c in alive], bar)
+    return search.results(grid, info=pd.DataFrame({".eliminated": eliminated}),
+                          candidates=eliminated == 0)
 
 
 def race_survivors(scores: np.ndarray, alpha: float) -> np.ndarray:

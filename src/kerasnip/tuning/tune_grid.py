@@ -149,15 +149,9 @@ def tune_grid(
     settings = grid_settings(search.spec, search.params, grid)
     search.open_store(save_dir, {"grid": settings}, n_configs=len(settings))
     pairs = [(c, f) for c in range(len(settings)) for f in range(len(search.splits))]
-    try:
-        with search.progress_bar(len(pairs), search.n_resumed) as bar:
-            records = search.fits(settings, pairs, bar)
-    finally:
-        search.close()
-    search.warn_failures(records)
-    return TuneResults(spec=search.spec, params=search.params, grid=grid, records=records,
-                       metrics=list(search.scorers), n_folds=len(search.splits),
-                       n_resumed=search.n_resumed)
+    with search.running(len(pairs)) as bar:
+        search.fits(settings, pairs, bar)
+    return search.results(grid)
 
 
 def search_grid(params: ParameterSet, grid: pd.DataFrame | int, random_state: int | None
