@@ -280,6 +280,7 @@ def test_dataframe_with_text_column_names_it_and_suggests_an_encoder(clf_spec, d
         clf_spec(fit_epochs=1).fit(frame, y)
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("whole", [False, True])
 def test_partial_fit_continues_a_fit_exactly(clf_spec, digits, whole):
     """fit(m epochs) + partial_fit(k epochs) is fit(m + k epochs): same optimizer state,

@@ -44,6 +44,7 @@ def halved(halving_spec, digits, tmp_path_factory):
     return res, folder
 
 
+@pytest.mark.smoke
 def test_rungs_keep_the_best_third_and_continue_them(halved, halving_spec, digits):
     res, _ = halved
     X, y = digits

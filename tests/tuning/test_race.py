@@ -49,6 +49,7 @@ def race_spec(clf_spec):
 GRID = pd.DataFrame({"learn_rate": [0.03, 0.02, 1e-6]})  # the last cannot learn in 8 epochs
 
 
+@pytest.mark.smoke
 def test_the_race_drops_the_configuration_that_cannot_learn(race_spec, digits, tmp_path):
     X, y = digits
     race = kerasnip.tune_race(race_spec, X, y, resamples=5, grid=GRID, burn_in=3,
