@@ -208,3 +208,17 @@ def test_tuning_a_transformed_target_fits_the_transformation_per_fold(reg_spec, 
     np.testing.assert_allclose(scores[scores[units] == 8][".estimate"], expected, rtol=1e-5)
     predictions = res.collect_predictions()
     assert predictions[".pred"].mean() == pytest.approx(y.mean(), rel=0.2)
+
+
+def test_helpers_on_a_fitted_transformed_target_regressor(reg_spec, regression_data):
+    """Helpers without X see the model inside; helpers that predict refuse, since the model
+    predicts transformed targets (no silent change of scale)."""
+    from sklearn.compose import TransformedTargetRegressor
+
+    X, y = regression_data
+    fitted = TransformedTargetRegressor(regressor=reg_spec(fit_epochs=1, random_state=0),
+                                        transformer=StandardScaler()).fit(X, 100 + 10 * y)
+    assert kerasnip.extract_keras_model(fitted) is fitted.regressor_.model_
+    assert len(kerasnip.extract_keras_history(fitted)) == 1
+    with pytest.raises(TypeError, match=r"predicts transformed targets.*est\.predict"):
+        kerasnip.predict_table(fitted, X)

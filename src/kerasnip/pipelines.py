@@ -259,7 +259,9 @@ def unwrap(est: Any, X: Any = None) -> tuple[Any, Any]:
     Parameters
     ----------
     est : fitted kerasnip estimator or Pipeline ending in one
-        Anything else is returned as it is.
+        Or a fitted TransformedTargetRegressor around either, for the helpers
+        that take no X (the model, its history, its summary). Anything else is
+        returned as it is.
     X : array-like, default=None
         Inputs in the form ``est`` takes; transformed by the Pipeline's
         fitted steps before the kerasnip estimator.
@@ -270,7 +272,22 @@ def unwrap(est: Any, X: Any = None) -> tuple[Any, Any]:
         The kerasnip estimator (or ``est`` itself).
     X : object
         The inputs it takes (None when X was None).
+
+    Raises
+    ------
+    TypeError
+        For a TransformedTargetRegressor with X: the kerasnip estimator's
+        predictions are on the transformed scale, not y's.
     """
+    if isinstance(est, TransformedTargetRegressor) and final_step(est)[0] is not None:
+        check_is_fitted(est)
+        if X is not None:
+            raise TypeError(
+                "This helper computes predictions, and the model inside a "
+                "TransformedTargetRegressor predicts transformed targets, not y. Use "
+                "est.predict(X) for predictions on y's scale, or pass est.regressor_ to "
+                "work on the transformed scale.")
+        return unwrap(est.regressor_, None)
     if not isinstance(est, Pipeline):
         return est, X
     final, _ = final_step(est)
