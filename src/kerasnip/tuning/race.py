@@ -141,7 +141,7 @@ def tune_race(
     undecided = 0
     with search.running(len(settings) * n_folds) as bar:
         search.fits(settings, [(c, f) for c in alive for f in range(burn_in)], bar)
-        for fold in range(burn_in, n_folds + 1):
+        for fold in range(burn_in, n_folds):
             scores = np.array([[search.records[(c, f)]["metrics"][metric]
                                 for f in range(fold)] for c in alive])
             keep = race_survivors(scores, alpha)
@@ -152,8 +152,7 @@ def tune_race(
             for config in np.asarray(alive)[~keep]:
                 eliminated[config] = fold
             alive = [c for c, k in zip(alive, keep, strict=True) if k]
-            if fold < n_folds:
-                search.fits(settings, [(c, fold) for c in alive], bar)
+            search.fits(settings, [(c, fold) for c in alive], bar)
     return search.results(grid, info=pd.DataFrame({".eliminated": eliminated}),
                           candidates=eliminated == 0)
 
