@@ -103,3 +103,24 @@ def test_halving_in_worker_processes_matches_in_process(halved, halving_spec, di
                                      factor=3, n_jobs=2)
     pd.testing.assert_frame_equal(parallel.collect_metrics(), res.collect_metrics(),
                                   check_exact=False, atol=1e-6)
+
+
+def test_hyperband_brackets(halving_spec, digits):
+    """brackets=2: the exploratory bracket (9 configurations from 1 epoch) and one of 5
+    configurations starting at 3 epochs, each halved on its own."""
+    X, y = digits
+    params = kerasnip.extract_parameter_set(halving_spec).update(
+        learn_rate=(1e-3, 0.05), hidden_units=(4, 32))
+    res = kerasnip.tune_halving(halving_spec, X, y, resamples=2, params=params, max_epochs=9,
+                                factor=3, brackets=2, random_state=0, progress=False)
+    summary = res.collect_metrics()
+    per_bracket = summary.groupby([".bracket", ".rung"])["fit_epochs"].agg(["first", "size"])
+    assert per_bracket.to_dict("index") == {
+        (0, 0): {"first": 1, "size": 9}, (0, 1): {"first": 3, "size": 3},
+        (0, 2): {"first": 9, "size": 1},
+        (1, 0): {"first": 3, "size": 5}, (1, 1): {"first": 9, "size": 2}}
+    assert (summary["n"] == 2).all()
+    with pytest.raises(ValueError, match="leave grid=None"):
+        kerasnip.tune_halving(halving_spec, X, y, grid=GRID, brackets=2, max_epochs=9)
+    with pytest.raises(ValueError, match="brackets=4 is more than the 3"):
+        kerasnip.tune_halving(halving_spec, X, y, params=params, brackets=4, max_epochs=9)

@@ -37,7 +37,7 @@ from kerasnip.tuning._search import (
     setup_search,
     take,
 )
-from kerasnip.tuning.grids import grid_settings
+from kerasnip.tuning.grids import grid_settings, grid_space_filling
 from kerasnip.tuning.params import ParameterSet
 from kerasnip.tuning.results import TuneResults
 from kerasnip.tuning.tune_grid import search_grid
@@ -48,12 +48,13 @@ def tune_halving(
     X: Any,
     y: Any,
     resamples: int | Any = 3,
-    grid: pd.DataFrame | int = 27,
+    grid: pd.DataFrame | int | None = None,
     metrics: Sequence[str | Callable] | Mapping[str, str | Callable] | None = None,
     *,
     max_epochs: int | None = None,
     min_epochs: int = 1,
     factor: int = 3,
+    brackets: int = 1,
     params: ParameterSet | None = None,
     groups: Any = None,
     n_jobs: int | None = None,
@@ -71,6 +72,14 @@ def tune_halving(
     ``ceil(n_i / factor)`` configurations by their mean score over the folds
     (the first metric). Survivors continue training where they stopped.
 
+    With ``brackets=k`` this is Hyperband (Li et al.): ``k`` such runs, from
+    the most exploratory (many configurations, ``min_epochs`` first) to ones
+    with fewer configurations that start with more epochs. Bracket ``s``
+    (``s_max = floor(log_factor(max_epochs / min_epochs))`` down to
+    ``s_max - k + 1``) draws ``ceil((s_max + 1) / (s + 1) * factor ** s)``
+    configurations with :func:`kerasnip.grid_space_filling` and starts them
+    at ``max_epochs / factor ** s`` epochs.
+
     Parameters
     ----------
     spec : kerasnip estimator or Pipeline
@@ -81,9 +90,10 @@ def tune_halving(
         All the data; the folds are taken from it.
     resamples : int or cross-validation splitter, default=3
         Number of folds, or any scikit-learn splitter.
-    grid : DataFrame or int, default=27
+    grid : DataFrame or int, default=None
         The configurations, or how many to draw with
-        :func:`kerasnip.grid_space_filling`.
+        :func:`kerasnip.grid_space_filling` (None: 27). With ``brackets > 1``
+        each bracket draws its own, so ``grid`` must be None.
     metrics : list or dict, default=None
         scikit-learn scorers; the first decides who continues.
     max_epochs : int, default=None
@@ -92,6 +102,9 @@ def tune_halving(
         The fewest epochs of the first rung.
     factor : int, default=3
         How many times fewer configurations, and more epochs, each rung has.
+    brackets : int, default=1
+        1 for successive halving; more for Hyperband's brackets (at most
+        ``s_max + 1``).
     params, groups, n_jobs, save_dir, save_pred, progress, random_state
         As in :func:`kerasnip.tune_grid`. With ``save_dir``, an interrupted
         run resumes from the finished (rung, configuration, fold) scores; a
@@ -103,7 +116,8 @@ def tune_halving(
     TuneResults
         One row per (configuration, rung), with the rung's total epochs in a
         ``fit_epochs`` column (so :func:`kerasnip.finalize` of a selected row
-        sets them) and ``.rung`` (0 is the first).
+        sets them), ``.rung`` (0 is the first) and ``.bracket`` (0 is the
+        first, most exploratory).
 
     Examples
     --------
@@ -132,36 +146,70 @@ def tune_halving(
             f"tune_halving allocates the epochs itself, so {epochs_name} cannot be tuned: "
             "remove its tune() marker and pass max_epochs= instead.")
     max_epochs = final.fit_epochs if max_epochs is None else max_epochs
-    grid = search_grid(search.params, grid, random_state)
-    settings = grid_settings(search.spec, search.params, grid)
-    schedule = rung_schedule(len(settings), max_epochs, min_epochs, factor)
-    search.open_store(save_dir, {"grid": settings, "schedule": schedule},
-                      n_configs=sum(n for n, _ in schedule))
+    plans, drawn = _brackets(search.params, grid, brackets, max_epochs, min_epochs, factor,
+                             random_state)
+    settings = grid_settings(search.spec, search.params, drawn)
+    search.open_store(save_dir, {"grid": settings, "schedules": [s for _, s in plans]},
+                      n_configs=sum(n for _, s in plans for n, _ in s))
+    rows: list[tuple[int, int, int, int]] = []  # (configuration, rung, epochs, bracket)
+    with search.running(sum(n for _, s in plans for n, _ in s) * len(search.splits)) as bar:
+        for bracket, (configs, schedule) in enumerate(plans):
+            _successive_halving(search, settings, configs, schedule, bracket, rows, bar)
+    table = drawn.iloc[[config for config, *_ in rows]].reset_index(drop=True)
+    table[epochs_name] = [epochs for _, _, epochs, _ in rows]
+    return search.results(table, info=pd.DataFrame({
+        ".rung": [rung for _, rung, _, _ in rows],
+        ".bracket": [bracket for *_, bracket in rows]}))
+
+
+def _brackets(params: ParameterSet, grid: Any, brackets: int, max_epochs: int,
+              min_epochs: int, factor: int, seed: int | None
+              ) -> tuple[list[tuple[list[int], list[tuple[int, int]]]], pd.DataFrame]:
+    """Each bracket's configurations (rows of the returned grid) and rung schedule."""
+    check_integers(brackets=(brackets, 1), max_epochs=(max_epochs, 1),
+                   min_epochs=(min_epochs, 1), factor=(factor, 2))
+    if brackets == 1:
+        grid = search_grid(params, 27 if grid is None else grid, seed)
+        return [(list(range(len(grid))), rung_schedule(len(grid), max_epochs, min_epochs,
+                                                       factor))], grid
+    if grid is not None:
+        raise ValueError("With brackets > 1 (Hyperband) each bracket draws its own "
+                         "configurations from params; leave grid=None.")
+    s_max = math.floor(math.log(max_epochs / min_epochs, factor) + 1e-9)
+    if brackets > s_max + 1:
+        raise ValueError(f"brackets={brackets} is more than the {s_max + 1} that max_epochs="
+                         f"{max_epochs}, min_epochs={min_epochs} and factor={factor} allow.")
+    plans, grids, start = [], [], 0
+    for s in range(s_max, s_max - brackets, -1):
+        n = math.ceil((s_max + 1) / (s + 1) * factor**s)
+        drawn = grid_space_filling(params, size=n, seed=None if seed is None else seed + s)
+        first = max(min_epochs, round(max_epochs / factor**s))
+        plans.append((list(range(start, start + len(drawn))),
+                      rung_schedule(len(drawn), max_epochs, first, factor)))
+        grids.append(drawn)
+        start += len(drawn)
+    return plans, pd.concat(grids, ignore_index=True)
+
+
+def _successive_halving(search: Search, settings: list[dict], configs: list[int],
+                        schedule: list[tuple[int, int]], bracket: int,
+                        rows: list[tuple[int, int, int, int]], bar: Any) -> None:
+    """One bracket: train ``configs`` rung by rung, keeping the best of each rung."""
     n_folds = len(search.splits)
-    rows: list[tuple[int, int, int]] = []  # (configuration, rung, epochs) by results row
-    trained: dict[int, _Trained] = {}  # by configuration
-    alive = list(range(len(settings)))
-    previous: list[int] = []  # the results rows of the last rung
     metric = next(iter(search.scorers))
-    total = sum(n for n, _ in schedule) * n_folds
-    with search.running(total) as bar:
-        for rung, (_, epochs) in enumerate(schedule):
-            if rung:
-                scores = np.array([[search.records[(row, f)]["metrics"][metric]
-                                    for f in range(n_folds)] for row in previous])
-                ranked = _rank(scores)[:schedule[rung][0]]
-                alive = [alive[i] for i in sorted(ranked)]
-                for config in [c for c in trained if c not in alive]:
-                    del trained[config]
-            previous = []
-            for config in alive:
-                previous.append(len(rows))
-                rows.append((config, rung, epochs))
-            _train_rung(search, settings, rows, previous, epochs, trained, bar)
-    configs = [config for config, _, _ in rows]
-    table = grid.iloc[configs].reset_index(drop=True)
-    table[epochs_name] = [epochs for _, _, epochs in rows]
-    return search.results(table, info=pd.DataFrame({".rung": [rung for _, rung, _ in rows]}))
+    trained: dict[int, _Trained] = {}  # by configuration
+    alive = list(configs)
+    previous: list[int] = []  # the results rows of the last rung
+    for rung, (keep, epochs) in enumerate(schedule):
+        if rung:
+            scores = np.array([[search.records[(row, f)]["metrics"][metric]
+                                for f in range(n_folds)] for row in previous])
+            alive = [alive[i] for i in sorted(_rank(scores)[:keep])]
+            for config in [c for c in trained if c not in alive]:
+                del trained[config]
+        previous = list(range(len(rows), len(rows) + len(alive)))
+        rows.extend((config, rung, epochs, bracket) for config in alive)
+        _train_rung(search, settings, rows, previous, epochs, trained, bar)
 
 
 def rung_schedule(n_configs: int, max_epochs: int, min_epochs: int = 1,
@@ -214,7 +262,7 @@ def _rank(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-means, kind="stable")
 
 
-def _train_rung(search: Search, settings: list[dict], rows: list[tuple[int, int, int]],
+def _train_rung(search: Search, settings: list[dict], rows: list[tuple[int, int, int, int]],
                 rung_rows: list[int], epochs: int, trained: dict[int, _Trained],
                 bar: Any) -> None:
     """Train every configuration of a rung to ``epochs`` on every fold, and score it."""
