@@ -371,6 +371,37 @@ def _values(variables: list[Any]) -> list[np.ndarray]:
     return [np.array(v.numpy(), copy=True) for v in variables]
 
 
+def model_state(model: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Copies of a compiled model's variables (weights and random-seed state) and of its
+    optimizer's, for :func:`set_model_state`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model whose optimizer is built.
+
+    Returns
+    -------
+    tuple of (list of ndarray, list of ndarray)
+    """
+    return _values(model.variables), _values(model.optimizer.variables)
+
+
+def set_model_state(model: Any, state: tuple[list[Any], list[Any]]) -> None:
+    """Assign a :func:`model_state` back to the same model (or one of the same layout).
+
+    Parameters
+    ----------
+    model : keras.Model
+    state : tuple of (list of ndarray, list of ndarray)
+    """
+    values, optimizer_values = state
+    for variable, value in zip(model.variables, values, strict=True):
+        variable.assign(value)
+    for variable, value in zip(model.optimizer.variables, optimizer_values, strict=True):
+        variable.assign(value)
+
+
 def _layout(model: Any) -> list[tuple[tuple[int, ...], str]]:
     return [(tuple(v.shape), str(v.dtype)) for v in model.variables]
 
@@ -390,10 +421,7 @@ def _reset(entry: _Entry, estimator: Any) -> bool:
         values = _values(fresh.variables)
         del fresh
         entry.initial_seed, entry.initial_values = seed, values
-    for variable, value in zip(model.variables, values, strict=True):
-        variable.assign(value)
-    for variable, value in zip(model.optimizer.variables, entry.optimizer_values, strict=True):
-        variable.assign(value)
+    set_model_state(model, (values, entry.optimizer_values))
     model.reset_metrics()
     model.stop_training = False
     # Set by BackupAndRestore; a fresh model starts at epoch 0.

@@ -1,8 +1,8 @@
 """The machinery every search method shares: folds, fits, scores, saving, progress.
 
 A search is a list of configurations (settings of the spec's parameters) and
-a set of (configuration, fold) pairs to fit. :func:`run_fits` splits the pairs
-into tasks, one per configuration (or per group of configurations that differ
+a set of (configuration, fold) pairs to fit. :meth:`Search.fits` splits the
+pairs into tasks, one per configuration (or per group of configurations that differ
 only in ``fit_epochs``, see below), each fitting all of its folds with ONE
 estimator object so that refitting an already built model is as cheap as the
 estimator makes it. Tasks run through joblib, so any joblib back end works:
@@ -108,7 +108,7 @@ class Search:
         self.n_resumed = len(self.records)
 
     def fits(self, settings: list[dict[str, Any]], pairs: Iterable[tuple[int, int]],
-             bar: Any = None) -> list[dict]:
+             bar: Any) -> list[dict]:
         """Fit and score the (configuration, fold) pairs not already done.
 
         Parameters
@@ -117,8 +117,8 @@ class Search:
             Parameter values by configuration (an index into this list).
         pairs : iterable of (int, int)
             (configuration, fold) pairs wanted.
-        bar : tqdm, default=None
-            A progress bar advanced as fits finish.
+        bar : tqdm
+            The progress bar of :meth:`running`, advanced as fits finish.
 
         Returns
         -------
@@ -129,8 +129,6 @@ class Search:
         todo = {pair for pair in pairs if pair not in self.records}
         if todo:
             tasks = _plan(self.spec, settings, self.splits, todo, self.run)
-            if bar is None:
-                bar = _progress_bar(self.method, len(todo), 0, enabled=False)
             for record in _execute(tasks, self, bar):
                 self.records[(record["config"], record["fold"])] = record
         return [self.records[pair] for pair in pairs]
@@ -158,15 +156,6 @@ class Search:
             As :class:`TuneResults` takes them.
         """
         records = list(self.records.values())
-        self.warn_failures(records)
-        return TuneResults(spec=self.spec, params=self.params, grid=grid, records=records,
-                           metrics=list(self.scorers), n_folds=len(self.splits),
-                           n_resumed=self.n_resumed, method=self.method, info=info,
-                           candidates=candidates)
-
-    def warn_failures(self, records: Iterable[dict]) -> None:
-        """One warning for every fit that failed or could not be scored."""
-        records = list(records)
         failed = sum(r["error"] is not None for r in records)
         if failed:
             warnings.warn(
@@ -174,8 +163,20 @@ class Search:
                 "be scored; their metrics are NaN. See results.collect_errors() for the "
                 "messages.",
                 FitFailedWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
+        return TuneResults(spec=self.spec, params=self.params, grid=grid, records=records,
+                           metrics=list(self.scorers), n_folds=len(self.splits),
+                           n_resumed=self.n_resumed, method=self.method, info=info,
+                           candidates=candidates)
+
+    def scores(self, configs: Iterable[int], n_folds: int | None = None) -> np.ndarray:
+        """The first metric of ``configs`` on their first ``n_folds`` folds (default all):
+        one row per configuration, one column per fold, NaN where a fit failed."""
+        metric = next(iter(self.scorers))
+        folds = range(len(self.splits) if n_folds is None else n_folds)
+        return np.array([[self.records[(c, f)]["metrics"][metric] for f in folds]
+                         for c in configs], float)
 
 
 def _model(estimator: Any) -> KerasEstimator:
@@ -236,7 +237,7 @@ class _Task:
     # (fold, train, test, [(config, epochs or None), ...]) for every fold to fit
     folds: list[tuple[int, np.ndarray, np.ndarray, list[tuple[int, int | None]]]]
     snapshot_epochs: list[int] | None
-    # Identifies this tune_grid run and the task's preprocessing configuration: tasks
+    # Identifies this search run and the task's preprocessing configuration: tasks
     # that share it reuse each fold's preprocessed data (see fold_inputs).
     preprocessing: tuple[str, str]
 
@@ -291,33 +292,42 @@ def preprocessing_key(run: str, setting: Mapping[str, Any], prefix: str) -> tupl
 # --------------------------------------------------------------------------- execution
 
 
+def run_jobs(function: Callable[..., Any], arguments: list[tuple],
+             n_jobs: int | None) -> Iterable[Any]:
+    """``function(*args)`` for each of ``arguments``: here, one after the other, when joblib
+    would use one worker; else through joblib's active back end, as they finish.
+
+    Back ends built on multiprocessing (Ray's) cannot stream results: theirs come
+    together at the end.
+    """
+    if joblib.effective_n_jobs(n_jobs) == 1:
+        return (function(*args) for args in arguments)
+    try:
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    except ValueError:
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="list")
+    return parallel(joblib.delayed(function)(*args) for args in arguments)
+
+
 def _execute(tasks: list[_Task], search: Search, bar: Any) -> list[dict]:
-    spec, X, y, scorers, save_pred = (search.spec, search.X, search.y, search.scorers,
-                                      search.save_pred)
     store = search.store
-    records: list[dict] = []
     on_fold: Callable[[list[dict]], None] | None
-    if joblib.effective_n_jobs(search.n_jobs) == 1:
+    local = joblib.effective_n_jobs(search.n_jobs) == 1
+    if local:
         # In this process: report and save every fold as it finishes.
         def on_fold(fold_records: list[dict]) -> None:
             if store is not None:
                 store.write(fold_records)
             bar.update(len(fold_records))
-
-        for task in tasks:
-            records += run_task(spec, task, X, y, scorers, save_pred, on_fold)
-        return records
-    # In workers: each saves its own folds; progress advances per task.
-    on_fold = store.write if store is not None else None
-    try:
-        parallel = joblib.Parallel(n_jobs=search.n_jobs, return_as="generator_unordered")
-    except ValueError:
-        # Back ends built on multiprocessing (Ray's) cannot stream results: the bar
-        # then advances once at the end, while the workers still save every fold.
-        parallel = joblib.Parallel(n_jobs=search.n_jobs, return_as="list")
-    jobs = (joblib.delayed(run_task)(spec, t, X, y, scorers, save_pred, on_fold) for t in tasks)
-    for task_records in parallel(jobs):
-        bar.update(len(task_records))
+    else:
+        # In workers: each saves its own folds; progress advances per task.
+        on_fold = store.write if store is not None else None
+    arguments = [(search.spec, task, search.X, search.y, search.scorers, search.save_pred,
+                  on_fold) for task in tasks]
+    records: list[dict] = []
+    for task_records in run_jobs(run_task, arguments, search.n_jobs):
+        if not local:
+            bar.update(len(task_records))
         records += task_records
     return records
 
@@ -352,7 +362,6 @@ def run_task(spec: Any, task: _Task, X: Any, y: Any, scorers: dict, save_pred: b
         from kerasnip.tuning._epochs import EpochSnapshots  # imports Keras: only when used
 
         snapshots = EpochSnapshots(task.snapshot_epochs[:-1])
-        # (final_step's estimator is never None here: setup_search checked the spec)
         _model(estimator).set_params(fit_callbacks=[snapshots])
     records = []
     for fold, train, test, members in task.folds:
@@ -435,7 +444,7 @@ def score_fold(model: Any, X_test: Any, y_test: Any, test: np.ndarray, config: i
         except Exception as exc:
             errors.append(f"predictions: {error_message(exc)}")
     return fold_record(config, fold, scorers, metrics=metrics, error="; ".join(errors) or None,
-                   fit_time=fit_time, predictions=predictions)
+                       fit_time=fit_time, predictions=predictions)
 
 
 # Per process: the fitted preprocessing's output for the folds of the last preprocessing
@@ -479,8 +488,8 @@ def fold_targets(estimator: Any, y_train: Any) -> tuple[Any, Any]:
 
 
 def fold_record(config: int, fold: int, scorers: dict, *, metrics: dict | None = None,
-            error: str | None = None, fit_time: float = float("nan"),
-            predictions: pd.DataFrame | None = None) -> dict:
+                error: str | None = None, fit_time: float = float("nan"),
+                predictions: pd.DataFrame | None = None) -> dict:
     return {
         "config": config,
         "fold": fold,
@@ -574,14 +583,13 @@ def _check_metric_kind(name: str, scorer: Any, spec: Any) -> None:
     module = getattr(scorer_function(scorer), "__module__", "")
     kind = ("regression" if module == "sklearn.metrics._regression"
             else "classification" if module in _CLASSIFICATION_METRICS else None)
-    # (a checked spec: a kerasnip estimator with its definition)
     definition = _model(spec)._spec()
     if kind is None or (definition.kind == "functional" and definition.graph().multi_output):
         return  # another family of metric, or heads of both kinds (use head_scorer)
     expected = "classification" if is_classifier(spec) else "regression"
     if kind != expected:
         raise ValueError(
-            f"metric {name!r} scores {kind}, but {type(final_step(spec)[0]).__name__} is a "
+            f"metric {name!r} scores {kind}, but {type(_model(spec)).__name__} is a "
             f"{expected} model. "
             f"Use a {expected} scorer such as {_SUGGESTED[expected]}."
         )
@@ -666,7 +674,6 @@ class _Store:
 def _fingerprint(search: Search, description: Mapping[str, Any]) -> str:
     """What makes two runs the same search: method and its options, spec, folds, metrics,
     data."""
-    # (a checked spec: a kerasnip estimator with its definition)
     definition = _model(search.spec)._spec()
     content = {
         "method": search.method,

@@ -222,8 +222,9 @@ def tune_bayes(
     n_candidates : int, default=2000
         Random configurations the acquisition is evaluated on per iteration.
     groups, n_jobs, save_pred, progress
-        As in :func:`kerasnip.tune_grid` (``n_jobs`` runs a configuration's
-        folds in parallel).
+        As in :func:`kerasnip.tune_grid`. ``n_jobs`` runs the initial
+        configurations in parallel; each proposal is one configuration, whose
+        folds one estimator fits in turn (reusing its compiled model).
     save_dir : path, default=None
         As in :func:`kerasnip.tune_grid`; an interrupted run resumes and
         proposes the same configurations again, which needs ``seed``.
@@ -266,9 +267,7 @@ def tune_bayes(
     proposer = GaussianProcessProposer(search.params, acquisition, n_candidates=n_candidates,
                                        seed=seed)
     if isinstance(initial, Integral) and not isinstance(initial, bool):
-        if initial < 1:
-            raise ValueError(f"initial must be a positive number of configurations, got "
-                             f"{initial!r}.")
+        check_integers(initial=(initial, 1))
         grid = grid_space_filling(search.params, size=int(initial), seed=seed)
     else:
         grid = as_grid_frame(initial)[search.params.ids]
@@ -276,11 +275,9 @@ def tune_bayes(
                                  "iterations": iterations, "acquisition": acquisition,
                                  "no_improve": no_improve, "n_candidates": n_candidates,
                                  "seed": seed}, n_configs=len(grid) + iterations)
-    n_folds = len(search.splits)
-    metric = next(iter(search.scorers))
     proposed_at = [0] * len(grid)
-    with search.running((len(grid) + iterations) * n_folds) as bar:
-        scores = _evaluate(search, grid, range(len(grid)), metric, bar)
+    with search.running((len(grid) + iterations) * len(search.splits)) as bar:
+        scores = _evaluate(search, grid, range(len(grid)), bar)
         best, stale = np.nanmax(scores) if np.isfinite(scores).any() else -np.inf, 0
         for iteration in range(1, iterations + 1):
             if stale >= no_improve:
@@ -290,7 +287,7 @@ def tune_bayes(
                 break
             grid = pd.concat([grid, proposal], ignore_index=True)
             proposed_at.append(iteration)
-            scores = np.append(scores, _evaluate(search, grid, [len(grid) - 1], metric, bar))
+            scores = np.append(scores, _evaluate(search, grid, [len(grid) - 1], bar))
             if scores[-1] > best:
                 best, stale = scores[-1], 0
             else:
@@ -298,11 +295,8 @@ def tune_bayes(
     return search.results(grid, info=pd.DataFrame({".iter": proposed_at}))
 
 
-def _evaluate(search: Any, grid: pd.DataFrame, configs: Sequence[int], metric: str,
-              bar: Any) -> np.ndarray:
-    """Fit the configurations on every fold; their mean ``metric`` (NaN if any fold failed)."""
+def _evaluate(search: Any, grid: pd.DataFrame, configs: Sequence[int], bar: Any) -> np.ndarray:
+    """Fit the configurations on every fold; their mean first metric (NaN if a fold failed)."""
     settings = grid_settings(search.spec, search.params, grid)
-    folds = range(len(search.splits))
-    records = search.fits(settings, [(c, f) for c in configs for f in folds], bar)
-    values = np.array([r["metrics"][metric] for r in records], float).reshape(len(configs), -1)
-    return values.mean(axis=1)
+    search.fits(settings, [(c, f) for c in configs for f in range(len(search.splits))], bar)
+    return search.scores(configs).mean(axis=1)

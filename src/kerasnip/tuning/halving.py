@@ -19,13 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
 from kerasnip._utils import check_integers, error_message
-from kerasnip.pipelines import check_tunable, final_step
+from kerasnip.pipelines import check_tunable
+from kerasnip.runtime.pool import model_state, set_model_state
 from kerasnip.runtime.runner import whole_batches
 from kerasnip.tuning._search import (
     Search,
@@ -33,6 +33,7 @@ from kerasnip.tuning._search import (
     fold_record,
     fold_targets,
     preprocessing_key,
+    run_jobs,
     score_fold,
     setup_search,
     take,
@@ -139,8 +140,8 @@ def tune_halving(
     search = setup_search("tune_halving", spec, X, y, resamples=resamples, metrics=metrics,
                           params=params, groups=groups, random_state=random_state,
                           save_pred=save_pred, n_jobs=n_jobs, progress=progress)
-    final, prefix = check_tunable(search.spec, "tune_halving"), final_step(search.spec)[1]
-    epochs_name = f"{prefix}fit_epochs"
+    final = check_tunable(search.spec, "tune_halving")
+    epochs_name = f"{search.prefix}fit_epochs"
     if epochs_name in search.params.names().values():
         raise ValueError(
             f"tune_halving allocates the epochs itself, so {epochs_name} cannot be tuned: "
@@ -195,21 +196,18 @@ def _successive_halving(search: Search, settings: list[dict], configs: list[int]
                         schedule: list[tuple[int, int]], bracket: int,
                         rows: list[tuple[int, int, int, int]], bar: Any) -> None:
     """One bracket: train ``configs`` rung by rung, keeping the best of each rung."""
-    n_folds = len(search.splits)
-    metric = next(iter(search.scorers))
     trained: dict[int, _Trained] = {}  # by configuration
     alive = list(configs)
     previous: list[int] = []  # the results rows of the last rung
     for rung, (keep, epochs) in enumerate(schedule):
         if rung:
-            scores = np.array([[search.records[(row, f)]["metrics"][metric]
-                                for f in range(n_folds)] for row in previous])
-            alive = [alive[i] for i in sorted(_rank(scores)[:keep])]
+            alive = [alive[i] for i in sorted(_rank(search.scores(previous))[:keep])]
             for config in [c for c in trained if c not in alive]:
                 del trained[config]
         previous = list(range(len(rows), len(rows) + len(alive)))
         rows.extend((config, rung, epochs, bracket) for config in alive)
-        _train_rung(search, settings, rows, previous, epochs, trained, bar)
+        _train_rung(search, settings, rows, previous, epochs, trained, bar,
+                    continued=rung + 1 < len(schedule))
 
 
 def rung_schedule(n_configs: int, max_epochs: int, min_epochs: int = 1,
@@ -264,8 +262,9 @@ def _rank(scores: np.ndarray) -> np.ndarray:
 
 def _train_rung(search: Search, settings: list[dict], rows: list[tuple[int, int, int, int]],
                 rung_rows: list[int], epochs: int, trained: dict[int, _Trained],
-                bar: Any) -> None:
-    """Train every configuration of a rung to ``epochs`` on every fold, and score it."""
+                bar: Any, continued: bool) -> None:
+    """Train every configuration of a rung to ``epochs`` on every fold, and score it;
+    keep their training states when a later rung ``continued`` them."""
     jobs = []
     for row in rung_rows:
         config = rows[row][0]
@@ -277,15 +276,10 @@ def _train_rung(search: Search, settings: list[dict], rows: list[tuple[int, int,
     data = (search.X, search.y, search.splits, search.scorers, search.save_pred)
     arguments = [
         (search.spec, settings[config], row, folds, epochs, trained.get(config), data,
-         preprocessing_key(search.run, settings[config], search.prefix))
+         preprocessing_key(search.run, settings[config], search.prefix), continued)
         for row, config, folds in jobs
     ]
-    if joblib.effective_n_jobs(search.n_jobs) == 1:
-        results: Any = (_train_folds(*args) for args in arguments)
-    else:
-        results = joblib.Parallel(n_jobs=search.n_jobs, return_as="generator_unordered")(
-            joblib.delayed(_train_folds)(*args) for args in arguments)
-    for records, state in results:
+    for records, state in run_jobs(_train_folds, arguments, search.n_jobs):
         for record in records:
             search.records[(record["config"], record["fold"])] = record
         if search.store is not None:
@@ -305,10 +299,11 @@ class _Trained:
 
 
 def _train_folds(spec: Any, setting: dict, row: int, folds: list[int], epochs: int,
-                 trained: _Trained | None, data: tuple, preprocessing: tuple[str, str]
-                 ) -> tuple[list[dict], _Trained]:
+                 trained: _Trained | None, data: tuple, preprocessing: tuple[str, str],
+                 continued: bool) -> tuple[list[dict], _Trained]:
     """One configuration's rung on its folds: continue (or start) training, then score.
 
+    Each fold's training state is kept when a later rung may ``continue`` it.
     Returns the records (by results row) and the configuration's training state.
     """
     X, y, splits, scorers, save_pred = data
@@ -337,7 +332,8 @@ def _train_folds(spec: Any, setting: dict, row: int, folds: list[int], epochs: i
         fit_time = time.perf_counter() - started
         records.append(score_fold(model, X_test, y_test, test, row, fold, scorers, save_pred,
                                   fit_time, target))
-        trained.folds[fold] = _snapshot(model)
+        if continued:
+            trained.folds[fold] = _snapshot(model)
     return records, trained
 
 
@@ -347,25 +343,12 @@ _NOT_SNAPSHOT = ("model_", "_fit_data")
 
 def _snapshot(model: Any) -> dict[str, Any]:
     """Everything a fitted estimator needs to continue training: its fitted attributes,
-    the model's variables (weights and random-seed state) and the optimizer's."""
-    import keras
-
+    and its model's and optimizer's variables."""
     state = {k: copy.deepcopy(v) for k, v in model.__dict__.items() if k not in _NOT_SNAPSHOT}
-    state[_VARIABLES] = [keras.ops.convert_to_numpy(v) for v in model.model_.variables]
-    state[_OPTIMIZER] = [keras.ops.convert_to_numpy(v)
-                         for v in model.model_.optimizer.variables]
-    return state
+    return {"attributes": state, "model": model_state(model.model_)}
 
 
-def _restore(model: Any, state: dict[str, Any]) -> None:
+def _restore(model: Any, snapshot: dict[str, Any]) -> None:
     """Put a :func:`_snapshot` back into the same configuration's estimator."""
-    state = dict(state)
-    for variable, value in zip(model.model_.variables, state.pop(_VARIABLES), strict=True):
-        variable.assign(value)
-    for variable, value in zip(model.model_.optimizer.variables, state.pop(_OPTIMIZER),
-                               strict=True):
-        variable.assign(value)
-    model.__dict__.update(state)
-
-
-_VARIABLES, _OPTIMIZER = "_snapshot_variables", "_snapshot_optimizer"
+    set_model_state(model.model_, snapshot["model"])
+    model.__dict__.update(snapshot["attributes"])

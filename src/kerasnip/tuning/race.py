@@ -135,15 +135,13 @@ def tune_race(
     settings = grid_settings(search.spec, search.params, grid)
     search.open_store(save_dir, {"grid": settings, "burn_in": burn_in, "alpha": alpha,
                                  "num_ties": num_ties}, n_configs=len(settings))
-    metric = next(iter(search.scorers))
     alive = list(range(len(settings)))
     eliminated = np.zeros(len(settings), int)
     undecided = 0
     with search.running(len(settings) * n_folds) as bar:
         search.fits(settings, [(c, f) for c in alive for f in range(burn_in)], bar)
         for fold in range(burn_in, n_folds):
-            scores = np.array([[search.records[(c, f)]["metrics"][metric]
-                                for f in range(fold)] for c in alive])
+            scores = search.scores(alive, fold)
             keep = race_survivors(scores, alpha)
             if keep.all() and len(alive) == 2:
                 undecided += 1
