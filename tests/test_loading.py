@@ -294,3 +294,11 @@ def test_loading_registers_a_removed_spec_again_as_unpickling_does(regression_da
             assert kerasnip.get_spec("reload_me") is type(loaded)
     finally:
         kerasnip.remove_keras_spec("reload_me")
+
+
+def test_an_array_value_out_of_its_dtype_range_is_a_load_error(classifier_bytes):
+    """Found by the Hypothesis test above: a float too large for an int64 array."""
+    payload, _ = classifier_bytes
+    huge = {"__kerasnip__": "ndarray", "dtype": "<i8", "shape": [1], "data": 9.3e18}
+    with pytest.raises(LoadError, match=r"manifest is damaged \(OverflowError"):
+        kerasnip.load(io.BytesIO(_fitted_with(payload, n_features_in_=huge)))

@@ -33,6 +33,7 @@ import pandas as pd
 from kerasnip import factory
 from kerasnip.encoding.targets import HEAD_KINDS, TARGET_FORMATS, ClassEncoder, Head
 from kerasnip.errors import BuildError, LoadError
+from kerasnip.estimators.base import KerasEstimator
 from kerasnip.estimators.functional import FunctionalEstimator, MultiOutputEstimator
 from kerasnip.estimators.sequential import KerasClassifier
 from kerasnip.intervals import LaplaceApproximation
@@ -121,7 +122,8 @@ def _manifest_errors(source: Any) -> Iterator[None]:
         yield
     except LoadError as exc:
         raise LoadError(f"Cannot load {source!r}: {exc}") from exc.__cause__
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError,
+            OverflowError) as exc:
         raise LoadError(
             f"Cannot load {source!r}: its manifest is damaged ({type(exc).__name__}: {exc})."
         ) from exc
@@ -130,7 +132,7 @@ def _manifest_errors(source: Any) -> Iterator[None]:
 def _restore(manifest: Mapping[str, Any], model: Any) -> Any:
     cls = _estimator_class(manifest["spec"])
     params = decode(manifest["params"])
-    roles = {p.name: p.role for p in factory.spec_of(cls).parameters}
+    roles = {p.name: p.role for p in cls._spec().parameters}
     unknown = {name: value for name, value in params.items() if name not in roles}
     # compile_*/fit_* follow the installed Keras: one saved under another version
     # may name an argument this Keras lacks. Any other unknown name is tampering.
@@ -159,14 +161,14 @@ def _restore(manifest: Mapping[str, Any], model: Any) -> Any:
     return est
 
 
-def _estimator_class(data: Mapping[str, Any]) -> type:
+def _estimator_class(data: Mapping[str, Any]) -> type[KerasEstimator]:
     """The live class the estimator was saved from if this process still has it, else a
     class rebuilt from the saved spec."""
     names = [p["name"] for p in data["parameters"]]
     live = factory.live_class(data["token"])
-    if live is not None and [p.name for p in factory.spec_of(live).parameters] == names:
-        return factory.register_loaded(live)
-    return factory.register_loaded(factory.make_class(spec_from_data(data)))
+    if live is None or [p.name for p in live._spec().parameters] != names:
+        live = factory.make_class(spec_from_data(data))
+    return factory.register_loaded(live)
 
 
 # --------------------------------------------------------------------------- trust
