@@ -30,6 +30,7 @@ from kerasnip.definition.blocks import INJECTED_ARGS, BlockInfo, inspect_sequent
 from kerasnip.definition.graph import inspect_functional_blocks
 from kerasnip.definition.spec import MODES, ParamInfo, SpecDefinition, SpecMeta
 from kerasnip.errors import BlockError
+from kerasnip.estimators.base import KerasEstimator
 from kerasnip.estimators.functional import (
     FunctionalClassifier,
     FunctionalRegressor,
@@ -41,8 +42,9 @@ from kerasnip.saving.spec_data import recorded_block
 
 # Weak, so classes replaced in the registry (and their blocks) can be freed;
 # it only makes unpickling in the defining process return the very same class.
-_CLASSES_BY_TOKEN: weakref.WeakValueDictionary[str, type] = weakref.WeakValueDictionary()
-_REGISTRY: dict[str, type] = {}
+_CLASSES_BY_TOKEN: weakref.WeakValueDictionary[str, type[KerasEstimator]] = (
+    weakref.WeakValueDictionary())
+_REGISTRY: dict[str, type[KerasEstimator]] = {}
 
 
 def _reduce_spec_class(cls: SpecMeta) -> Any:
@@ -52,31 +54,13 @@ def _reduce_spec_class(cls: SpecMeta) -> Any:
     return _rebuild_spec_class, (cloudpickle.dumps(spec),)
 
 
-def _rebuild_spec_class(payload: bytes) -> type:
+def _rebuild_spec_class(payload: bytes) -> type[KerasEstimator]:
     spec: SpecDefinition = cloudpickle.loads(payload)
     existing = _CLASSES_BY_TOKEN.get(spec.token)
     return register_loaded(existing if existing is not None else make_class(spec))
 
 
-def spec_of(cls: type) -> SpecDefinition:
-    """The definition of a generated estimator class.
-
-    Parameters
-    ----------
-    cls : type
-        A class made by a spec factory (or rebuilt from a pickle or a file).
-
-    Returns
-    -------
-    SpecDefinition
-    """
-    spec = getattr(cls, "kerasnip_spec", None)
-    if spec is None:
-        raise TypeError(f"{cls.__name__} is not a generated kerasnip estimator class.")
-    return spec
-
-
-def register_loaded(cls: type) -> type:
+def register_loaded(cls: type[KerasEstimator]) -> type[KerasEstimator]:
     """Register the class of an estimator read from a pickle or a file under its name,
     unless a spec of that name is registered already (loading never replaces a spec
     the user has since redefined).
@@ -91,7 +75,7 @@ def register_loaded(cls: type) -> type:
     type
         ``cls``.
     """
-    _REGISTRY.setdefault(spec_of(cls).model_name, cls)
+    _REGISTRY.setdefault(cls._spec().model_name, cls)
     return cls
 
 
@@ -107,7 +91,7 @@ def create_keras_sequential_spec(
     mode: str,
     *,
     description: str | None = None,
-) -> type:
+) -> type[KerasEstimator]:
     """Create an estimator class from sequential layer blocks.
 
     Parameters
@@ -163,7 +147,7 @@ def create_keras_functional_spec(
     mode: str,
     *,
     description: str | None = None,
-) -> type:
+) -> type[KerasEstimator]:
     """Create an estimator class from functional (graph) layer blocks.
 
     Parameters
@@ -231,7 +215,7 @@ def _create_spec(
     mode: str,
     blocks: dict[str, BlockInfo],
     description: str | None,
-) -> type:
+) -> type[KerasEstimator]:
     if not isinstance(model_name, str) or not model_name.isidentifier():
         raise ValueError(
             f"model_name must be a Python identifier (it names the class), got {model_name!r}."
@@ -264,11 +248,11 @@ def live_block_paths() -> set[str]:
         ``"module:qualname"`` paths.
     """
     classes = [*_CLASSES_BY_TOKEN.values(), *_REGISTRY.values()]
-    return {path for cls in classes for info in spec_of(cls).blocks.values()
+    return {path for cls in classes for info in cls._spec().blocks.values()
             if (path := recorded_block(info.function)[0]) is not None}
 
 
-def live_class(token: str) -> type | None:
+def live_class(token: str) -> type[KerasEstimator] | None:
     """The class made in this process from the definition with ``token``, if it is alive.
 
     Parameters
@@ -283,7 +267,7 @@ def live_class(token: str) -> type | None:
     return _CLASSES_BY_TOKEN.get(token)
 
 
-def make_class(spec: SpecDefinition) -> type:
+def make_class(spec: SpecDefinition) -> type[KerasEstimator]:
     """Generate the estimator class of a definition (not registered by name).
 
     Parameters
@@ -313,7 +297,7 @@ def make_class(spec: SpecDefinition) -> type:
     init = namespace["__init__"]
     init.__qualname__ = f"{spec.model_name}.__init__"
     init_signature = inspect.signature(init)
-    cls = SpecMeta(
+    cls: type[KerasEstimator] = SpecMeta(  # type: ignore[assignment]  # a KerasEstimator base
         spec.model_name,
         (base,),
         {
@@ -408,7 +392,7 @@ def model_exists(name: str) -> bool:
     return name in _REGISTRY
 
 
-def get_spec(name: str) -> type:
+def get_spec(name: str) -> type[KerasEstimator]:
     """The registered estimator class called ``name``.
 
     Parameters
@@ -467,6 +451,6 @@ def remove_keras_spec(name: str) -> bool:
     return _REGISTRY.pop(name, None) is not None
 
 
-def registered_spec(name: str) -> type:
+def registered_spec(name: str) -> type[KerasEstimator]:
     """Look up by name for ``kerasnip.specs`` attribute access (used by cloudpickle)."""
     return _REGISTRY[name]

@@ -224,23 +224,33 @@ def head_prediction_table(estimator: Any, X: Any, type: str | None = None) -> pd
     """
     if not is_multi_output(estimator):
         raise ValueError("head_prediction_table() needs a fitted multi-output model.")
-    kinds = {None: HEAD_KINDS, "class": ("classification",), "prob": ("classification",),
-             "numeric": ("regression",)}
-    if type not in kinds:
+    if type not in _HEAD_TYPES:
         raise ValueError(
-            f"Unknown prediction type {type!r}.{did_you_mean(str(type), [k for k in kinds if k])}"
+            f"Unknown prediction type {type!r}."
+            f"{did_you_mean(str(type), [k for k in _HEAD_TYPES if k])}"
             " For a multi-output model use 'class', 'prob', 'numeric' or None."
         )
-    heads = {name: head for name, head in estimator.heads_.items() if head.kind in kinds[type]}
-    if not heads:
-        kind = kinds[type][0]
+    if not any(head.kind in _HEAD_TYPES[type] for head in estimator.heads_.values()):
+        kind = _HEAD_TYPES[type][0]
         raise ValueError(
             f"type={type!r} needs a {kind} output, and this model has none; its outputs are "
             f"{ {name: head.kind for name, head in estimator.heads_.items()} }."
         )
-    raw = estimator._predict_heads(X)
+    return pd.DataFrame(_head_columns(estimator, estimator._predict_heads(X), type))
+
+
+# Prediction type -> the kinds of head it applies to.
+_HEAD_TYPES: dict[str | None, tuple[str, ...]] = {
+    None: HEAD_KINDS, "class": ("classification",), "prob": ("classification",),
+    "numeric": ("regression",)}
+
+
+def _head_columns(estimator: Any, raw: dict[str, Any], type: str | None) -> dict[str, Any]:
+    """The ``type`` columns of every head it applies to, from the heads' raw outputs."""
     columns: dict[str, Any] = {}
-    for name, head in heads.items():
+    for name, head in estimator.heads_.items():
+        if head.kind not in _HEAD_TYPES[type]:
+            continue
         if type == "prob":
             proba = head.probabilities(raw[name])
             for j, level in enumerate(head.classes):
@@ -253,7 +263,7 @@ def head_prediction_table(estimator: Any, X: Any, type: str | None = None) -> pd
             values = head.decode(raw[name])
             for j in range(values.shape[1]):
                 columns[f".pred_{name}_{j + 1}"] = values[:, j]
-    return pd.DataFrame(columns)
+    return columns
 
 
 # --------------------------------------------------------------------------- intervals
@@ -345,7 +355,7 @@ def _interval_columns(est: Any, bounds: intervals.Bounds) -> dict[str, np.ndarra
 def _coordinates(est: Any, head: intervals.HeadPosterior) -> list[str]:
     """Column suffixes of a regression head: none for a 1-D target, else y's column
     names or ``_1 .. _k`` (as predict_table names a k-column target)."""
-    if head.target_ndim == 1 or head.weights.shape[1] == 1:
+    if head.weights.shape[1] == 1:
         return [""]
     names = getattr(est, "target_names_", None) if head.name is None else None
     return ["_" + s for s in column_suffixes(names, head.weights.shape[1])]
@@ -376,14 +386,14 @@ def fold_predictions(estimator: Any, X: Any, rows: np.ndarray) -> pd.DataFrame:
         ``.pred``, ``.pred_{column}``, or one set per head).
     """
     if is_multi_output(estimator):
-        kinds = {head.kind for head in estimator.heads_.values()}
-        types = ["prob", None] if "classification" in kinds else [None]
-        tables = [predict_table(estimator, X, type=type) for type in types]
-        frame = pd.concat([table.reset_index(drop=True) for table in tables], axis=1)
+        # One predict for both tables.
+        raw = estimator._predict_heads(X)
+        frame = pd.DataFrame({**_head_columns(estimator, raw, "prob"),
+                              **_head_columns(estimator, raw, None)})
     elif is_classifier(estimator):
-        # One predict: the class is the most probable one, as predict decides it.
+        # One predict: the class is the most probable one, decoded as predict decodes it.
         frame = predict_table(estimator, X, type="prob").reset_index(drop=True)
-        frame[".pred_class"] = estimator.classes_[frame.to_numpy().argmax(axis=1)]
+        frame[".pred_class"] = estimator.encoder_.decode(frame.to_numpy().argmax(axis=1))
     else:
         frame = predict_table(estimator, X).reset_index(drop=True)
     frame.insert(0, ".row", rows)

@@ -311,6 +311,11 @@ class _ColumnStep(TransformerMixin, BaseEstimator):
             return [f"x{i}" for i in range(self.n_features_in_)]
         return [str(name) for name in names]
 
+    def _other_names(self) -> list[str]:
+        """The input's column names other than the step's ``columns_``."""
+        selected = {str(column) for column in self.columns_}
+        return [name for name in self._input_names() if name not in selected]
+
 
 class LeadTargets(_ColumnStep):
     """Future values of columns as ``lead_{k}_{col}`` columns (the R package's ``step_lead``).
@@ -439,9 +444,7 @@ class LeadTargets(_ColumnStep):
         ndarray of str
         """
         check_is_fitted(self, "target_names_")
-        led = {str(column) for column in self.columns_}
-        kept = [name for name in self._input_names()
-                if self.keep_original_cols or name not in led]
+        kept = self._input_names() if self.keep_original_cols else self._other_names()
         return np.asarray([*kept, *self.target_names_], dtype=object)
 
 
@@ -537,6 +540,4 @@ class CollapseColumns(_ColumnStep):
         ndarray of str
         """
         check_is_fitted(self, "columns_")
-        collapsed = {str(c) for c in self.columns_}
-        kept = [name for name in self._input_names() if name not in collapsed]
-        return np.asarray([*kept, self.name], dtype=object)
+        return np.asarray([*self._other_names(), self.name], dtype=object)

@@ -855,7 +855,7 @@ def extract_parameter_set(spec: Any) -> ParameterSet:
     # Preprocessing steps' parameters first, in pipeline order; the model's in its order.
     for name, value in values.items():
         if isinstance(value, tune) and not name.startswith(prefix):
-            found.append((value.id, name, _transformer_param(spec, name)))
+            found.append((value.id, name, _transformer_param(values, name)))
     for info in definition.parameters:
         marker = values[prefix + info.name]
         if isinstance(marker, tune):
@@ -884,15 +884,16 @@ _TRANSFORMER_RANGES: dict[str, Any] = {
 }
 
 
-def _transformer_param(pipeline: Any, name: str) -> Param | None:
+def _transformer_param(values: dict[str, Any], name: str) -> Param | None:
     """A default search space for a preprocessing step's parameter ``step__param``: from
     its name, or ``Choice(False, True)`` when the step's own default is a bool. None
     (a range must be given with ``update``) for the others, e.g. PCA's
-    ``n_components``, whose sensible range depends on the data."""
+    ``n_components``, whose sensible range depends on the data. ``values`` is the
+    Pipeline's ``get_params(deep=True)``."""
     *path, param = name.split("__")
     if param in _TRANSFORMER_RANGES:
         return _TRANSFORMER_RANGES[param]()
-    step = pipeline.get_params(deep=True).get("__".join(path)) if path else None
+    step = values.get("__".join(path)) if path else None
     try:
         default = inspect.signature(type(step)).parameters[param].default
     except (KeyError, TypeError, ValueError):
