@@ -9,6 +9,8 @@ start a backend.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from sklearn.utils import _safe_indexing
@@ -104,3 +106,69 @@ def producing_operation(tensor: Any) -> tuple[Any, Any]:
         return None, None
     operation = history.operation
     return operation, operation._inbound_nodes[history.node_index]
+
+
+def keras_steps_overridden(model: Any) -> bool:
+    """Whether ``model``'s class replaces the JAX trainer's ``train_step`` or ``test_step``.
+
+    ``keras.src.backend.jax.trainer.JAXTrainer``: no public name as of Keras 3.15
+    (``keras.Model`` is the trainer of the current backend, but a subclass of it
+    may override either step).
+    """
+    from keras.src.backend.jax.trainer import JAXTrainer
+
+    return any(getattr(type(model), name) is not getattr(JAXTrainer, name)
+               for name in ("train_step", "test_step"))
+
+
+def variable_dropout_layers(layers: Any) -> list[Any]:
+    """The layers among ``layers`` whose dropout rate :func:`set_dropout_rate` can make a
+    traced value: those that run ``keras.layers.Dropout.call`` itself, with a rate above
+    0 (``Dropout.seed_generator``, their random state, exists only then).
+    """
+    import keras
+
+    return [layer for layer in layers if type(layer).call is keras.layers.Dropout.call
+            and hasattr(layer, "seed_generator")]
+
+
+class _TracedRate:
+    """A dropout rate that is a traced JAX value, as ``Dropout.call`` and the JAX
+    backend's ``keras.random.dropout`` use it (Keras 3.15): ``rate > 0`` and the
+    ``rate == 0`` / ``rate == 1`` shortcuts see a rate strictly between, and
+    ``1.0 - rate`` is the traced keep probability. A rate of 0 then keeps every
+    unit (its Bernoulli mask is all ones), exactly as skipping dropout would.
+    """
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __gt__(self, other: Any) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __rsub__(self, other: Any) -> Any:
+        return other - self.value
+
+
+@contextlib.contextmanager
+def set_dropout_rate(layers: list[Any], rates: list[Any]) -> Iterator[None]:
+    """While tracing a stateless call, give each of ``layers`` (from
+    :func:`variable_dropout_layers`) a traced rate; their own rates come back after.
+
+    ``Dropout.rate`` is a Python float; Keras has no public way to make it a value
+    of a compiled program as of Keras 3.15. Only these layer instances change,
+    never a Keras class.
+    """
+    saved = [layer.rate for layer in layers]
+    try:
+        for layer, rate in zip(layers, rates, strict=True):
+            layer.rate = _TracedRate(rate)
+        yield
+    finally:
+        for layer, rate in zip(layers, saved, strict=True):
+            layer.rate = rate

@@ -86,12 +86,23 @@ def enable_jax_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+_OFF = frozenset({"0", "false", "off", "no"})
+
+
 def model_reuse_enabled() -> bool:
     """Whether refits reuse compiled models (``KERASNIP_REUSE=0`` turns it off).
 
     See :mod:`kerasnip.runtime.pool`.
     """
-    return os.environ.get("KERASNIP_REUSE", "1").lower() not in {"0", "false", "off", "no"}
+    return os.environ.get("KERASNIP_REUSE", "1").lower() not in _OFF
+
+
+def engine_enabled() -> bool:
+    """Whether tuning trains folds as one compiled program (``KERASNIP_ENGINE=0`` turns it off).
+
+    See :mod:`kerasnip.runtime.engine`.
+    """
+    return os.environ.get("KERASNIP_ENGINE", "1").lower() not in _OFF
 
 
 def model_reuse_pool_size() -> int:

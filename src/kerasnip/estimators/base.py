@@ -233,17 +233,37 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         -------
         self
         """
-        self._require_y(y)
-        self._validate_params()
         if self.fit_epochs == 0:
             warnings.warn(UNTRAINED_WARNING, UserWarning, stacklevel=2)
+        return self.fit_loop(*self.initialize_fit(X, y, sample_weight))
+
+    def initialize_fit(self, X: Any, y: Any, sample_weight: Any = None
+                       ) -> tuple[Any, Any, np.ndarray | None]:
+        """Everything ``fit`` does before training: validate, seed, learn the targets,
+        build (or re-initialise) and compile the model.
+
+        A tuning engine that trains several fits together calls this per fit, then
+        :meth:`finish_fit` with what its training produced.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        X, y, sample_weight
+            The prepared inputs, encoded targets and weights :meth:`fit_loop` takes.
+        """
+        self._require_y(y)
+        self._validate_params()
         self.seed_ = self._draw_seed()
         X = self._prepare_features(X, reset=True)
         self._check_lengths(X, y)
         self._learn_targets(y)
         sample_weight = self._sample_weight(sample_weight, X)
         self.initialize(X)
-        return self.fit_loop(X, self._encode_targets(y), sample_weight)
+        return X, self._encode_targets(y), sample_weight
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, *, epochs: int = 1,
                     **kwargs: Any):
@@ -420,12 +440,32 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
                 self, X, y, seed, streams=streams, sample_weight=sample_weight,
                 verbose=self.verbose, **kwargs
             )
-        self.fit_time_ = time.perf_counter() - started
-        self._record_history(history.history)
-        self._check_converged(X)
+        return self.finish_fit(history.history, time.perf_counter() - started,
+                               (X, y, sample_weight))
+
+    def finish_fit(self, logs: dict[str, list[float]], fit_time: float,
+                   data: tuple[Any, Any, Any]) -> KerasEstimator:
+        """Record a training run's history and check that it converged.
+
+        Parameters
+        ----------
+        logs : dict of str to list of float
+            Keras's ``History.history`` of the run (or a tuning engine's equivalent).
+        fit_time : float
+            Seconds the training took.
+        data : tuple
+            The prepared ``(X, y, sample_weight)`` it trained on.
+
+        Returns
+        -------
+        self
+        """
+        self.fit_time_ = fit_time
+        self._record_history(logs)
+        self._check_converged(data[0])
         # A reference (no copy) for kerasnip.intervals, which computes its posterior
         # lazily from the last fit's data; the count tells it when a cached one is stale.
-        self._fit_data = (X, y, sample_weight)
+        self._fit_data = data
         self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
 

@@ -104,18 +104,11 @@ def fit(estimator: Any, X: Any, y: Any, seed: int | None, *,
         reseed = _reseed_class()(seed, streams)
         callbacks.insert(0, reseed)
     if _pads_training(estimator.model_, kwargs):
-        batch_size = kwargs.get("batch_size") or 32
-        weight = kwargs.get("sample_weight")
-        split = kwargs.pop("validation_split", None)
-        if split and kwargs.get("validation_data") is None:
-            # Hold out the last rows as Keras would, then pad both parts: one training
-            # and one validation step whatever the fold's size.
-            (X, y, weight), (X_val, y_val, weight_val) = _split_off_validation(
-                (X, y, weight), split)
-            kwargs["validation_data"] = _whole_batch_data(
-                X_val, y_val, weight_val, kwargs.get("validation_batch_size") or batch_size,
-                seed)
-        X, y, kwargs["sample_weight"] = _whole_batch_data(X, y, weight, batch_size, seed)
+        X, y, kwargs["sample_weight"], validation = padded_fit_data(
+            X, y, kwargs.get("sample_weight"), kwargs, seed)
+        if validation is not None:
+            kwargs.pop("validation_split", None)
+            kwargs["validation_data"] = validation
     with tracked(estimator, callbacks):
         history = estimator.model_.fit(X, y, callbacks=callbacks, **kwargs)
     return history, None if reseed is None else reseed.streams
@@ -214,10 +207,10 @@ def _pads_training(model: Any, fit_kwargs: dict[str, Any]) -> bool:
         return False
     if fit_kwargs.get("steps_per_epoch") is not None:
         return False
-    return _padding_preserves_training(model)
+    return padding_preserves_training(model)
 
 
-def _padding_preserves_training(model: Any) -> bool:
+def padding_preserves_training(model: Any) -> bool:
     """Whether only sample-weighted terms see the rows of a batch (see :func:`whole_batches`)."""
     import keras
 
@@ -229,6 +222,43 @@ def _padding_preserves_training(model: Any) -> bool:
     # Names and plain functions get Keras's default reduction.
     return all(getattr(loss, "reduction", "sum_over_batch_size") in _PADDABLE_REDUCTIONS
                for loss in losses)
+
+
+def padded_fit_data(X: Any, y: Any, sample_weight: np.ndarray | None,
+                    fit_kwargs: dict[str, Any], seed: int | None
+                    ) -> tuple[Any, Any, np.ndarray, tuple[Any, Any, np.ndarray] | None]:
+    """The training rows, targets and weights of a fit padded to whole batches, and its
+    validation part padded the same way (``None`` without ``validation_split``).
+
+    Parameters
+    ----------
+    X, y : arrays or structures of arrays
+        Prepared training data.
+    sample_weight : ndarray or None
+        Per-row weights.
+    fit_kwargs : dict
+        Arguments of ``keras.Model.fit``: ``batch_size``, ``validation_split``,
+        ``validation_batch_size`` and ``validation_data`` are read.
+    seed : int or None
+        Seeds the choice of the rows copied as padding.
+
+    Returns
+    -------
+    X, y, sample_weight, validation
+    """
+    batch_size = fit_kwargs.get("batch_size") or 32
+    split = fit_kwargs.get("validation_split")
+    validation = None
+    if split and fit_kwargs.get("validation_data") is None:
+        # Hold out the last rows as Keras would, then pad both parts: one training
+        # and one validation step whatever the fold's size.
+        (X, y, sample_weight), (X_val, y_val, weight_val) = _split_off_validation(
+            (X, y, sample_weight), split)
+        validation = _whole_batch_data(
+            X_val, y_val, weight_val, fit_kwargs.get("validation_batch_size") or batch_size,
+            seed)
+    X, y, weight = _whole_batch_data(X, y, sample_weight, batch_size, seed)
+    return X, y, weight, validation
 
 
 def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_size: int,

@@ -1,0 +1,371 @@
+"""The tuning engine: many fits of one model as ONE compiled program (JAX).
+
+A search fits the same compiled model once per fold, and Keras runs each fit
+as a Python loop that calls a compiled step per batch and syncs the model's
+state after every epoch. On JAX, :func:`train` instead traces the whole of
+several fits (every epoch, every step, the per-epoch validation) into one XLA
+program: ``jax.lax.scan`` over epochs and batches around the model's own
+``train_step`` and ``test_step`` (the functions ``keras.Model.fit`` compiles),
+``jax.vmap`` over the fits ("lanes"). A lane is one (configuration, fold) fit;
+lanes of one program share the model's structure and may differ in their data,
+starting weights and seeds, and in their dropout rates and optimizer
+settings (learning rate, momenta), which are values of the program, not part
+of its shape.
+
+Every lane trains as :func:`kerasnip.runtime.runner.fit` would inside
+:func:`~kerasnip.runtime.runner.whole_batches`: the same held-out validation
+rows, the same zero-weight padding, the same shuffling (NumPy's permutation
+after reseeding, as Keras draws it), the same dropout masks (the layers' seed
+state is part of the lane's state), stopping after an epoch whose loss is not
+finite, and snapshots of the weights at chosen epochs for tuning's epochs
+trick. The tests compare lanes with separate Keras fits to float tolerance.
+
+:func:`unsupported` says why a model or fit cannot run here (callbacks, a
+custom ``train_step``, another backend, ...); the caller then fits it with
+Keras. ``KERASNIP_ENGINE=0`` turns the engine off.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kerasnip import config
+from kerasnip._compat import (
+    all_layers,
+    keras_steps_overridden,
+    set_dropout_rate,
+    variable_dropout_layers,
+)
+from kerasnip.runtime.runner import padded_fit_data, padding_preserves_training
+
+#: Fit arguments a lane honours; any other (callbacks, validation_data, ...) is Keras's.
+_SUPPORTED_FIT_ARGS = frozenset({
+    "epochs", "batch_size", "validation_split", "validation_batch_size", "shuffle",
+    "verbose", "validation_freq", "initial_epoch",
+})
+#: Above this many bytes of stacked data a program is not worth the memory.
+_MAX_DATA_BYTES = 1 << 30
+
+
+@dataclass
+class Lane:
+    """One fit: prepared data, its seed and the model's starting values.
+
+    Attributes
+    ----------
+    X, y : array or structure of arrays
+        Prepared training inputs and encoded targets (before the validation split).
+    sample_weight : ndarray or None
+    seed : int or None
+        The fit's seed (padding rows, shuffling), as :func:`runner.fit` gets it.
+    start : tuple of lists of ndarray
+        The model's trainable, non-trainable, optimizer and metrics variable values
+        when the fit starts (:func:`model_values`).
+    dropout_rates : list of float or None
+        The rate of each of the model's variable-rate dropout layers for this lane
+        (``None``: the model's own).
+    """
+
+    X: Any
+    y: Any
+    sample_weight: np.ndarray | None
+    seed: int | None
+    start: tuple[list[np.ndarray], ...]
+    dropout_rates: list[float] | None = None
+
+
+@dataclass
+class LaneResult:
+    """What one lane's training left: its history, final values and snapshots."""
+
+    history: dict[str, list[float]]
+    end: tuple[list[np.ndarray], ...]
+    snapshots: dict[int, tuple[list[np.ndarray], list[np.ndarray]]] = field(
+        default_factory=dict)
+
+
+def model_values(model: Any) -> tuple[list[np.ndarray], ...]:
+    """Copies of the model's trainable, non-trainable, optimizer and metrics variables.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model whose optimizer is built.
+
+    Returns
+    -------
+    tuple of four lists of ndarray
+    """
+    return tuple([np.array(v.numpy(), copy=True) for v in variables]
+                 for variables in _variable_groups(model))
+
+
+def set_model_values(model: Any, values: Sequence[list[Any]]) -> None:
+    """Assign :func:`model_values` (or a lane's end values) to the model.
+
+    Parameters
+    ----------
+    model : keras.Model
+    values : tuple of four lists of arrays
+    """
+    for variables, group in zip(_variable_groups(model), values, strict=True):
+        for variable, value in zip(variables, group, strict=True):
+            variable.assign(value)
+
+
+def _variable_groups(model: Any) -> tuple[list[Any], ...]:
+    return (model.trainable_variables, model.non_trainable_variables,
+            model.optimizer.variables, model.metrics_variables)
+
+
+def unsupported(model: Any, fit_kwargs: dict[str, Any]) -> str | None:
+    """Why the engine cannot train ``model`` with these fit arguments (None when it can).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model.
+    fit_kwargs : dict
+        The arguments ``keras.Model.fit`` would get.
+
+    Returns
+    -------
+    str or None
+    """
+    import keras
+
+    if not config.engine_enabled():
+        return "KERASNIP_ENGINE=0"
+    if keras.backend.backend() != "jax":
+        return f"the {keras.backend.backend()} backend"
+    if keras.distribution.distribution() is not None:
+        return "a keras.distribution"
+    if model.run_eagerly or model.jit_compile is not True:
+        return "run_eagerly or jit_compile=False"
+    if keras_steps_overridden(model):
+        return "a custom train_step or test_step"
+    optimizer = getattr(model, "optimizer", None)
+    if not isinstance(optimizer, keras.optimizers.Optimizer) or not optimizer.built:
+        return "no built Keras optimizer"
+    if optimizer.use_ema or optimizer.gradient_accumulation_steps:
+        return "optimizer EMA or gradient accumulation"
+    if not padding_preserves_training(model):
+        return "padding would change training (batch normalization, loss reduction)"
+    extra = set(fit_kwargs) - _SUPPORTED_FIT_ARGS
+    if extra:
+        return f"fit arguments {sorted(extra)}"
+    if fit_kwargs.get("verbose", 0) or fit_kwargs.get("initial_epoch", 0):
+        return "verbose or initial_epoch"
+    if int(fit_kwargs.get("epochs", 1)) < 1:
+        return "no epochs"
+    if fit_kwargs.get("validation_freq", 1) != 1:
+        return "validation_freq"
+    if fit_kwargs.get("shuffle", True) not in (True, False):
+        return f"shuffle={fit_kwargs['shuffle']!r}"
+    return None
+
+
+def variable_rates(model: Any) -> list[float]:
+    """The rates of the model's dropout layers that a lane may set (see :class:`Lane`)."""
+    return [float(layer.rate) for layer in variable_dropout_layers(all_layers(model))]
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class _Stacked:
+    """Every lane's data padded to common shapes and stacked on a leading axis."""
+
+    arrays: dict[str, Any]
+    steps: np.ndarray
+    val_steps: np.ndarray | None
+    n_rows: int
+    n_val_rows: int
+
+
+def _stack(lanes: Sequence[Lane], fit_kwargs: dict[str, Any]) -> _Stacked:
+    epochs = int(fit_kwargs.get("epochs", 1))
+    batch = int(fit_kwargs.get("batch_size") or 32)
+    val_batch = int(fit_kwargs.get("validation_batch_size") or batch)
+    shuffle = fit_kwargs.get("shuffle", True)
+    parts, val_parts, perms = [], [], []
+    for lane in lanes:
+        X, y, weight, validation = padded_fit_data(
+            lane.X, lane.y, lane.sample_weight, fit_kwargs, lane.seed)
+        parts.append((X, y, weight))
+        val_parts.append(validation)
+        n = len(weight)
+        # Keras reseeds NumPy when training begins and draws one permutation per epoch.
+        rng = np.random.RandomState(lane.seed) if lane.seed is not None else np.random
+        perms.append(np.stack([rng.permutation(n) if shuffle else np.arange(n)
+                               for _ in range(epochs)]) if epochs else np.zeros((0, n), int))
+    n_rows = max(len(w) for _, _, w in parts)
+    arrays = {
+        "train": _pad_stack(parts, n_rows),
+        "perm": np.stack([np.pad(p, ((0, 0), (0, n_rows - p.shape[1]))) for p in perms]
+                         ).astype(np.int32),
+    }
+    steps = np.array([len(w) // batch for _, _, w in parts], np.int32)
+    val_steps, n_val_rows = None, 0
+    if val_parts[0] is not None:
+        n_val_rows = max(len(v[2]) for v in val_parts)
+        arrays["val"] = _pad_stack(val_parts, n_val_rows)
+        val_steps = np.array([len(v[2]) // val_batch for v in val_parts], np.int32)
+    return _Stacked(arrays, steps, val_steps, n_rows, n_val_rows)
+
+
+def _pad_stack(parts: Sequence[tuple[Any, Any, np.ndarray]], rows: int) -> Any:
+    """``(X, y, weight)`` of every lane, each padded with zero rows to ``rows`` and stacked."""
+    import keras
+
+    def pad(a: Any) -> np.ndarray:
+        a = np.asarray(a)
+        return np.pad(a, [(0, rows - len(a))] + [(0, 0)] * (a.ndim - 1))
+
+    return keras.tree.map_structure(lambda *a: np.stack([pad(x) for x in a]), *parts)
+
+
+# --------------------------------------------------------------------------- the program
+
+
+def train(model: Any, lanes: Sequence[Lane], fit_kwargs: dict[str, Any],
+          snapshot_epochs: Sequence[int] = ()) -> list[LaneResult]:
+    """Train every lane as one compiled program; the model's own variables are untouched.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The compiled model all lanes share (:func:`unsupported` returned None).
+    lanes : sequence of Lane
+    fit_kwargs : dict
+        ``keras.Model.fit`` arguments (those :func:`unsupported` accepts).
+    snapshot_epochs : sequence of int, default=()
+        1-based epochs at whose end each lane's weights are kept.
+
+    Returns
+    -------
+    list of LaneResult
+        In the order of ``lanes``.
+
+    Raises
+    ------
+    MemoryError
+        When the lanes' stacked data would exceed what one program should hold.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    stacked = _stack(lanes, fit_kwargs)
+    size = sum(a.nbytes for a in jax.tree_util.tree_leaves(stacked.arrays))
+    if size > _MAX_DATA_BYTES:
+        raise MemoryError(f"{size} bytes of data for one program")
+    epochs = int(fit_kwargs.get("epochs", 1))
+    snapshot_epochs = sorted({int(e) for e in snapshot_epochs if 0 < int(e) <= epochs})
+    slots = np.full(epochs, -1, np.int32)
+    for slot, epoch in enumerate(snapshot_epochs):
+        slots[epoch - 1] = slot
+    batch = int(fit_kwargs.get("batch_size") or 32)
+    val_batch = int(fit_kwargs.get("validation_batch_size") or batch)
+    rates = [lane.dropout_rates or variable_rates(model) for lane in lanes]
+    start = jax.tree_util.tree_map(lambda *v: np.stack(v), *[lane.start for lane in lanes])
+    inputs = (start, stacked.arrays, stacked.steps,
+              stacked.val_steps if stacked.val_steps is not None else stacked.steps,
+              np.asarray(rates, np.float32).reshape(len(lanes), -1))
+    program = _program(model, epochs, batch, val_batch, stacked.n_rows, stacked.n_val_rows,
+                       len(snapshot_epochs))
+    end, ran, logs, val_logs, snaps, snapped = jax.device_get(
+        program(*inputs, jnp.asarray(slots)))
+    return [_lane_result(i, end, ran, logs, val_logs, snaps, snapped, snapshot_epochs)
+            for i in range(len(lanes))]
+
+
+def _lane_result(i: int, end: Any, ran: np.ndarray, logs: dict, val_logs: dict | None,
+                 snaps: Any, snapped: np.ndarray, snapshot_epochs: list[int]) -> LaneResult:
+    count = int(ran[i].sum())
+    history = {name: [float(v) for v in values[i, :count]] for name, values in logs.items()}
+    for name, values in (val_logs or {}).items():
+        history[f"val_{name}"] = [float(v) for v in values[i, :count]]
+    snapshots = {epoch: ([w[i, slot] for w in snaps[0]], [w[i, slot] for w in snaps[1]])
+                 for slot, epoch in enumerate(snapshot_epochs) if snapped[i, slot]}
+    return LaneResult(history, tuple([v[i] for v in group] for group in end), snapshots)
+
+
+def _program(model: Any, epochs: int, batch: int, val_batch: int, n_rows: int,
+             n_val_rows: int, n_snapshots: int) -> Any:
+    """The jitted function of :func:`train` for this model and these shapes."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    steps_per_epoch, val_steps_per_epoch = n_rows // batch, n_val_rows // val_batch
+    dropout = variable_dropout_layers(all_layers(model))
+
+    def select(flag: Any, new: Any, old: Any) -> Any:
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+    def rows(data: Any, index: Any) -> Any:
+        return keras.tree.map_structure(lambda a: jnp.take(a, index, axis=0), data)
+
+    def validate(trainable: Any, non_trainable: Any, metrics: Any, data: Any,
+                 n_steps: Any) -> dict:
+        def step(state: Any, i: Any) -> tuple[Any, Any]:
+            index = i * val_batch + jnp.arange(val_batch)
+            logs, new = model.test_step(state, rows(data, index))
+            return select(i < n_steps, new, state), logs
+        _, logs = jax.lax.scan(step, (trainable, non_trainable, metrics),
+                               jnp.arange(val_steps_per_epoch))
+        return jax.tree_util.tree_map(lambda v: v[n_steps - 1], logs)
+
+    def lane(start: Any, data: Any, n_steps: Any, n_val_steps: Any, rates: Any,
+             slots: Any) -> Any:
+        trainable, non_trainable, optimizer, metrics0 = start
+        with set_dropout_rate(dropout, [rates[j] for j in range(len(dropout))]):
+            def epoch(carry: Any, xs: Any) -> tuple[Any, Any]:
+                (trainable, non_trainable, optimizer, metrics, alive, snaps, snapped) = carry
+                perm, slot = xs
+
+                def step(state: Any, i: Any) -> tuple[Any, Any]:
+                    index = jax.lax.dynamic_slice(perm, (i * batch,), (batch,))
+                    logs, new = model.train_step(state, rows(data["train"], index))
+                    return select(i < n_steps, new, state), logs
+
+                state, logs = jax.lax.scan(
+                    step, (trainable, non_trainable, optimizer, metrics0),
+                    jnp.arange(steps_per_epoch))
+                logs = jax.tree_util.tree_map(lambda v: v[n_steps - 1], logs)
+                val_logs = None
+                end_metrics = state[3]
+                if "val" in data:
+                    val_logs = validate(state[0], state[1], metrics0, data["val"],
+                                        n_val_steps)
+                new = select(alive, state[:3], (trainable, non_trainable, optimizer))
+                metrics = select(alive, end_metrics, metrics)
+                if n_snapshots:
+                    take = alive & (slot >= 0)
+                    index = jnp.maximum(slot, 0)
+                    snaps = jax.tree_util.tree_map(
+                        lambda buffer, value: jnp.where(take, buffer.at[index].set(value),
+                                                        buffer),
+                        snaps, (new[0], new[1]))
+                    snapped = jnp.where(take, snapped.at[index].set(True), snapped)
+                ran = alive
+                alive = alive & jnp.isfinite(logs["loss"])
+                return (*new, metrics, alive, snaps, snapped), (ran, logs, val_logs)
+
+            snaps = jax.tree_util.tree_map(
+                lambda v: jnp.zeros((max(n_snapshots, 1), *v.shape), v.dtype),
+                (trainable, non_trainable))
+            carry = (trainable, non_trainable, optimizer, metrics0, jnp.asarray(True), snaps,
+                     jnp.zeros(max(n_snapshots, 1), bool))
+            carry, (ran, logs, val_logs) = jax.lax.scan(epoch, carry, (data["perm"], slots))
+        trainable, non_trainable, optimizer, metrics, _, snaps, snapped = carry
+        return (trainable, non_trainable, optimizer, metrics), ran, logs, val_logs, snaps, snapped
+
+    vmapped = jax.vmap(lane, in_axes=(0, 0, 0, 0, 0, None))
+    return jax.jit(vmapped)
