@@ -121,6 +121,16 @@ def keras_steps_overridden(model: Any) -> bool:
                for name in ("train_step", "test_step"))
 
 
+def build_for_training(model: Any, batch: tuple[Any, Any, Any]) -> None:
+    """Create what ``fit`` creates at its first step: the compiled metrics' and loss's
+    variables (and any layer not yet built), from the shapes of ``batch``.
+
+    ``Trainer._symbolic_build``: no public API as of Keras 3.15 (``fit`` and
+    ``evaluate`` call it; a stateless training step needs the variables first).
+    """
+    model._symbolic_build(data_batch=batch)
+
+
 def variable_dropout_layers(layers: Any) -> list[Any]:
     """The layers among ``layers`` whose dropout rate :func:`set_dropout_rate` can make a
     traced value: those that run ``keras.layers.Dropout.call`` itself, with a rate above

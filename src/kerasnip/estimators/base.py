@@ -419,12 +419,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         -------
         self
         """
-        kwargs = self._fit_kwargs()
-        class_weight = kwargs.pop("class_weight", None)
-        if class_weight is not None:
-            # Keras refuses class_weight together with sample_weight; as per-sample
-            # weights the two simply multiply.
-            sample_weight = self._class_sample_weight(class_weight, y, sample_weight)
+        kwargs, sample_weight = self.training_arguments(y, sample_weight)
         if epochs is not None:
             kwargs["epochs"] = epochs
         streams = getattr(self, "_random_streams", None) if resume else None
@@ -468,6 +463,30 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         self._fit_data = data
         self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
+
+    def training_arguments(self, y: Any, sample_weight: np.ndarray | None
+                           ) -> tuple[dict[str, Any], np.ndarray | None]:
+        """The ``keras.Model.fit`` arguments of a fit, and its sample weights.
+
+        ``fit_class_weight`` becomes per-sample weights: Keras refuses class weights
+        together with sample weights, and as per-sample weights the two multiply.
+
+        Parameters
+        ----------
+        y : array
+            Encoded training targets.
+        sample_weight : ndarray or None
+
+        Returns
+        -------
+        kwargs : dict
+        sample_weight : ndarray or None
+        """
+        kwargs = self._fit_kwargs()
+        class_weight = kwargs.pop("class_weight", None)
+        if class_weight is not None:
+            sample_weight = self._class_sample_weight(class_weight, y, sample_weight)
+        return kwargs, sample_weight
 
     def _check_converged(self, X: Any) -> None:
         """Raise when training diverged (the runner stopped it at a non-finite loss)."""

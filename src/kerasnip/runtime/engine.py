@@ -27,7 +27,6 @@ Keras. ``KERASNIP_ENGINE=0`` turns the engine off.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 from kerasnip import config
 from kerasnip._compat import (
     all_layers,
+    build_for_training,
     keras_steps_overridden,
     set_dropout_rate,
     variable_dropout_layers,
@@ -89,6 +89,30 @@ class LaneResult:
         default_factory=dict)
 
 
+def make_lane(model: Any, X: Any, y: Any, sample_weight: np.ndarray | None,
+              seed: int | None) -> Lane:
+    """A lane for a fit of ``model`` as it is now (compiled, initialised for the fit).
+
+    Parameters
+    ----------
+    model : keras.Model
+    X, y, sample_weight
+        The fit's prepared data.
+    seed : int or None
+        The fit's seed.
+
+    Returns
+    -------
+    Lane
+    """
+    import keras
+
+    first = keras.tree.map_structure(lambda a: None if a is None else a[:1],
+                                     (X, y, sample_weight))
+    build_for_training(model, first)
+    return Lane(X, y, sample_weight, seed, model_values(model), variable_rates(model))
+
+
 def model_values(model: Any) -> tuple[list[np.ndarray], ...]:
     """Copies of the model's trainable, non-trainable, optimizer and metrics variables.
 
@@ -121,6 +145,13 @@ def set_model_values(model: Any, values: Sequence[list[Any]]) -> None:
 def _variable_groups(model: Any) -> tuple[list[Any], ...]:
     return (model.trainable_variables, model.non_trainable_variables,
             model.optimizer.variables, model.metrics_variables)
+
+
+def available() -> bool:
+    """Whether the engine may train anything here: it is on and Keras runs on JAX."""
+    import keras
+
+    return config.engine_enabled() and keras.backend.backend() == "jax"
 
 
 def unsupported(model: Any, fit_kwargs: dict[str, Any]) -> str | None:
@@ -168,6 +199,49 @@ def unsupported(model: Any, fit_kwargs: dict[str, Any]) -> str | None:
     if fit_kwargs.get("shuffle", True) not in (True, False):
         return f"shuffle={fit_kwargs['shuffle']!r}"
     return None
+
+
+def program_key(model: Any, fit_kwargs: dict[str, Any]) -> str:
+    """What lanes of one program must share: everything about the model and its fit
+    but its values, the rates of its variable-rate dropout layers and its optimizer's
+    learning rate (which are lane values, see :class:`Lane`).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model.
+    fit_kwargs : dict
+        Its fit arguments.
+
+    Returns
+    -------
+    str
+        Equal for models that can share one program.
+    """
+    variable = {id(layer) for layer in variable_dropout_layers(all_layers(model))}
+    layers = []
+    for layer in all_layers(model, include_self=False):
+        layer_config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        if id(layer) in variable:
+            del layer_config["rate"]
+        layers.append((type(layer).__module__, type(layer).__qualname__, layer_config))
+    layout = [[(tuple(v.shape), str(v.dtype)) for v in group]
+              for group in _variable_groups(model)]
+    return repr((layers, _compile_config(model), layout, sorted(fit_kwargs.items())))
+
+
+def _compile_config(model: Any) -> Any:
+    """The model's compile settings but its optimizer's name and float learning rate
+    (unique when they cannot be serialized: such a model shares no program)."""
+    try:
+        compiled = model.get_compile_config()
+        optimizer = compiled["optimizer"]["config"]
+    except Exception:
+        return f"model {id(model)}"
+    optimizer.pop("name", None)
+    if isinstance(optimizer.get("learning_rate"), float):
+        del optimizer["learning_rate"]  # a variable of the optimizer: a lane value
+    return compiled
 
 
 def variable_rates(model: Any) -> list[float]:

@@ -41,23 +41,26 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from kerasnip._compat import num_samples, safe_indexing, scorer_function
+from kerasnip._compat import num_samples, scorer_function
 from kerasnip._utils import PARTIAL_SUFFIX, atomic_output, did_you_mean, error_message
 from kerasnip.estimators.base import KerasEstimator
 from kerasnip.markers import tune
 from kerasnip.pipelines import (
-    InverseTransformed,
     check_tunable,
     final_step,
-    fit_target,
-    steps_before_model,
-    target_regressor,
 )
-from kerasnip.predictions import fold_predictions
+from kerasnip.runtime import engine
 from kerasnip.runtime.runner import whole_batches
+from kerasnip.tuning._folds import (
+    clear_preprocessed,
+    fold_data,
+    fold_record,
+    score_members,
+)
+from kerasnip.tuning._lanes import run_on_engine
 from kerasnip.tuning.params import ParameterSet, extract_parameter_set
 from kerasnip.tuning.results import TuneResults
 
@@ -142,7 +145,7 @@ class Search:
             with _progress_bar(self.method, total, self.n_resumed, self.progress) as bar:
                 yield bar
         finally:
-            _preprocessed.clear()
+            clear_preprocessed()
 
     def results(self, grid: pd.DataFrame, info: pd.DataFrame | None = None,
                 candidates: Any = None) -> TuneResults:
@@ -322,13 +325,39 @@ def _execute(tasks: list[_Task], search: Search, bar: Any) -> list[dict]:
     else:
         # In workers: each saves its own folds; progress advances per task.
         on_fold = store.write if store is not None else None
-    arguments = [(search.spec, task, search.X, search.y, search.scorers, search.save_pred,
-                  on_fold) for task in tasks]
+    arguments = [(search.spec, batch, search.X, search.y, search.scorers, search.save_pred,
+                  on_fold) for batch in _batches(tasks, search.prefix)]
     records: list[dict] = []
-    for task_records in run_jobs(run_task, arguments, search.n_jobs):
+    for task_records in run_jobs(run_batch, arguments, search.n_jobs):
         if not local:
             bar.update(len(task_records))
         records += task_records
+    return records
+
+
+def _batches(tasks: list[_Task], prefix: str) -> list[list[_Task]]:
+    """The tasks in batches the tuning engine may train as one program: tasks whose
+    settings differ only in float parameters of the model (dropout rates, learning
+    rates, ...). Each task alone when the engine is off or Keras is not on JAX."""
+    if not engine.available():
+        return [[task] for task in tasks]
+    batches: dict[str, list[_Task]] = {}
+    for task in tasks:
+        fixed = sorted((name, value) for name, value in task.params.items()
+                       if not (name.startswith(prefix) and isinstance(value, float)))
+        batches.setdefault(repr((fixed, task.snapshot_epochs)), []).append(task)
+    return list(batches.values())
+
+
+def run_batch(spec: Any, tasks: list[_Task], X: Any, y: Any, scorers: dict, save_pred: bool,
+              on_fold: Callable[[list[dict]], None] | None = None) -> list[dict]:
+    """Fit a batch of tasks: on the tuning engine where it applies, else one Keras fit per
+    fold (:func:`run_task`). Arguments as for :func:`run_task`."""
+    records, left = [], tasks
+    if engine.available():
+        records, left = run_on_engine(spec, tasks, X, y, scorers, save_pred, on_fold)
+    for task in left:
+        records += run_task(spec, task, X, y, scorers, save_pred, on_fold)
     return records
 
 
@@ -394,133 +423,29 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         Records with keys ``config``, ``fold``, ``metrics``, ``error``,
         ``fit_time`` and ``predictions``.
     """
-    y_train, y_test = take(y, train), take(y, test)
     model = _model(estimator)
     members = sorted(members, key=lambda m: -(m[1] or 0))
-    largest = members[0][1]
-    if largest is not None:
-        model.set_params(fit_epochs=largest)
+    if members[0][1] is not None:
+        model.set_params(fit_epochs=members[0][1])
     started = time.perf_counter()
     try:
-        y_model, target = fold_targets(estimator, y_train)
-        X_train, X_test = fold_inputs(estimator, X, (y_train, y_model), train, test, fold,
-                                      preprocessing or ("", ""))
+        data = fold_data(estimator, X, y, train, test, fold, preprocessing or ("", ""))
         # One compiled training step per configuration, whatever the fold sizes.
         with whole_batches():
-            model.fit(X_train, y_model)
+            model.fit(data.X_train, data.y_model)
     except Exception as exc:
         error = error_message(exc)
         return [fold_record(c, fold, scorers, error=error) for c, _ in members]
     fit_time = time.perf_counter() - started
-    records = []
-    for config, epochs in members:
-        if epochs is not None and epochs != largest:
-            weights = snapshots.weights.get(epochs)
-            if weights is None:
-                error = f"training stopped before epoch {epochs}"
-                records.append(fold_record(config, fold, scorers, error=error, fit_time=fit_time))
-                continue
+
+    def restore(epochs: int) -> bool:
+        weights = snapshots.weights.get(epochs)
+        if weights is not None:
             model.model_.set_weights(weights)
-        records.append(score_fold(model, X_test, y_test, test, config, fold, scorers,
-                                  save_pred, fit_time, target))
-    return records
+        return weights is not None
 
-
-def score_fold(model: Any, X_test: Any, y_test: Any, test: np.ndarray, config: int, fold: int,
-               scorers: dict, save_pred: bool, fit_time: float, target: Any = None) -> dict:
-    """The record of a fitted model on its fold's assessment set: every metric, and the
-    predictions when ``save_pred``; a metric that fails is NaN plus its message. With a
-    fitted target transformer (``target``), predictions are scored and kept on y's scale."""
-    scored = model if target is None else InverseTransformed(model, target)
-    metrics, errors = _score(scored, X_test, y_test, scorers)
-    predictions = None
-    if save_pred:
-        try:
-            predictions = fold_predictions(model, X_test, test)
-            if target is not None:
-                columns = [c for c in predictions.columns if c != ".row"]
-                values = predictions[columns].to_numpy(dtype=float)
-                predictions[columns] = target.inverse_transform(values)
-        except Exception as exc:
-            errors.append(f"predictions: {error_message(exc)}")
-    return fold_record(config, fold, scorers, metrics=metrics, error="; ".join(errors) or None,
-                       fit_time=fit_time, predictions=predictions)
-
-
-# Per process: the fitted preprocessing's output for the folds of the last preprocessing
-# configuration seen (tasks that share one run one after the other).
-_preprocessed: dict[tuple[tuple[str, str], int], tuple[Any, Any]] = {}
-
-
-def fold_inputs(estimator: Any, X: Any, y_train: tuple[Any, Any], train: np.ndarray,
-                test: np.ndarray, fold: int, preprocessing: tuple[str, str]) -> tuple[Any, Any]:
-    """The fold's training and assessment inputs as the model takes them: a Pipeline's
-    steps before the model fitted on the training rows only (and cached), else the rows.
-
-    ``y_train`` is the fold's training targets as given and as the model takes them
-    (transformed by a TransformedTargetRegressor): each step is fitted on the ones it
-    would see in a plain ``fit``.
-    """
-    X_train, X_test = take(X, train), take(X, test)
-    steps = steps_before_model(estimator)
-    if not steps:
-        return X_train, X_test
-    key = (preprocessing, fold)
-    if key not in _preprocessed:
-        for other in [k for k in _preprocessed if k[0] != preprocessing]:
-            del _preprocessed[other]
-        for step, transformed in steps:
-            step = clone(step)
-            X_train = step.fit_transform(X_train, y_train[transformed])
-            X_test = step.transform(X_test)
-        _preprocessed[key] = (X_train, X_test)
-    return _preprocessed[key]
-
-
-def fold_targets(estimator: Any, y_train: Any) -> tuple[Any, Any]:
-    """The fold's training targets as the model takes them, and the fitted target
-    transformer of a TransformedTargetRegressor (None without one)."""
-    regressor = target_regressor(estimator)
-    if regressor is None:
-        return y_train, None
-    target, y_model = fit_target(regressor, y_train)
-    return y_model, target
-
-
-def fold_record(config: int, fold: int, scorers: dict, *, metrics: dict | None = None,
-                error: str | None = None, fit_time: float = float("nan"),
-                predictions: pd.DataFrame | None = None) -> dict:
-    return {
-        "config": config,
-        "fold": fold,
-        "metrics": metrics or dict.fromkeys(scorers, float("nan")),
-        "error": error,
-        "fit_time": fit_time,
-        "predictions": predictions,
-    }
-
-
-def _score(estimator: Any, X: Any, y: Any, scorers: dict) -> tuple[dict[str, float], list[str]]:
-    """Every metric on one assessment set; a metric that fails is NaN plus its message.
-
-    scikit-learn's multi-metric scorer predicts once for all the metrics that need
-    the same predictions.
-    """
-    scoring = check_scoring(estimator, scoring=scorers, raise_exc=False)
-    values, errors = {}, []
-    for name, value in scoring(estimator, X, y).items():
-        if isinstance(value, str):  # the formatted traceback of the metric's failure
-            values[name] = float("nan")
-            errors.append(f"{name}: {value.strip().splitlines()[-1]}")
-        else:
-            values[name] = float(value)
-    return values, errors
-
-
-def take(data: Any, index: np.ndarray) -> Any:
-    if isinstance(data, Mapping):
-        return {key: take(value, index) for key, value in data.items()}
-    return safe_indexing(data, index)
+    return score_members(model, data, test, fold, members, scorers, save_pred, fit_time,
+                         restore)
 
 
 # --------------------------------------------------------------------------- checks

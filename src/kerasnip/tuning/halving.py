@@ -27,17 +27,8 @@ from kerasnip._utils import check_integers, error_message
 from kerasnip.pipelines import check_tunable
 from kerasnip.runtime.pool import model_state, set_model_state
 from kerasnip.runtime.runner import whole_batches
-from kerasnip.tuning._search import (
-    Search,
-    fold_inputs,
-    fold_record,
-    fold_targets,
-    preprocessing_key,
-    run_jobs,
-    score_fold,
-    setup_search,
-    take,
-)
+from kerasnip.tuning._folds import fold_inputs, fold_record, fold_targets, score_fold, take
+from kerasnip.tuning._search import Search, preprocessing_key, run_jobs, setup_search
 from kerasnip.tuning.grids import grid_settings, grid_space_filling
 from kerasnip.tuning.params import ParameterSet
 from kerasnip.tuning.results import TuneResults
