@@ -179,13 +179,13 @@ def test_epochs_trick_trains_once_and_equals_separate_fits(clf_spec, digits, mon
     spec = clf_spec(hidden_units=6, hidden_rate=0.2, fit_epochs=tune(), fit_batch_size=16,
                     random_state=3)
     calls = []
-    original_fit = type(spec).fit
+    original = type(spec).initialize_fit
 
-    def counting_fit(self, *args, **kwargs):
+    def counting(self, *args, **kwargs):  # every fit starts here, on the engine or not
         calls.append(self.fit_epochs)
-        return original_fit(self, *args, **kwargs)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(spec), "fit", counting_fit)
+    monkeypatch.setattr(type(spec), "initialize_fit", counting)
     shared = kerasnip.tune_grid(spec, X, y, resamples=2, save_pred=True,
                                 grid=pd.DataFrame({"fit_epochs": [1, 3]}))
     assert calls == [3, 3]  # one fit per fold, to the largest epoch count

@@ -233,9 +233,10 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         -------
         self
         """
+        prepared = self.initialize_fit(X, y, sample_weight)
         if self.fit_epochs == 0:
             warnings.warn(UNTRAINED_WARNING, UserWarning, stacklevel=2)
-        return self.fit_loop(*self.initialize_fit(X, y, sample_weight))
+        return self.fit_loop(*prepared)
 
     def initialize_fit(self, X: Any, y: Any, sample_weight: Any = None
                        ) -> tuple[Any, Any, np.ndarray | None]:
@@ -432,8 +433,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         seed = self.seed_ if streams is not None else self._epoch_seed()
         with seeded(seed):
             history, self._random_streams = runner.fit(
-                self, X, y, seed, streams=streams, sample_weight=sample_weight,
-                verbose=self.verbose, **kwargs
+                self, X, y, seed, streams=streams, sample_weight=sample_weight, **kwargs
             )
         return self.finish_fit(history.history, time.perf_counter() - started,
                                (X, y, sample_weight))
@@ -482,7 +482,7 @@ class KerasEstimator(BaseEstimator, metaclass=SpecMeta):
         kwargs : dict
         sample_weight : ndarray or None
         """
-        kwargs = self._fit_kwargs()
+        kwargs = {**self._fit_kwargs(), "verbose": self.verbose}
         class_weight = kwargs.pop("class_weight", None)
         if class_weight is not None:
             sample_weight = self._class_sample_weight(class_weight, y, sample_weight)

@@ -181,8 +181,8 @@ def unsupported(model: Any, fit_kwargs: dict[str, Any]) -> str | None:
     if keras_steps_overridden(model):
         return "a custom train_step or test_step"
     optimizer = getattr(model, "optimizer", None)
-    if not isinstance(optimizer, keras.optimizers.Optimizer) or not optimizer.built:
-        return "no built Keras optimizer"
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        return "no Keras optimizer"
     if optimizer.use_ema or optimizer.gradient_accumulation_steps:
         return "optimizer EMA or gradient accumulation"
     if not padding_preserves_training(model):
