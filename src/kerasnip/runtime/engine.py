@@ -41,7 +41,7 @@ from kerasnip._compat import (
     set_dropout_rate,
     variable_dropout_layers,
 )
-from kerasnip.runtime.runner import padded_fit_data, padding_preserves_training
+from kerasnip.runtime.runner import padded_fit_data, padding_preserves_training, row_count
 
 #: Fit arguments a lane honours; any other (callbacks, validation_data, ...) is Keras's.
 _SUPPORTED_FIT_ARGS = frozenset({
@@ -203,8 +203,9 @@ def unsupported(model: Any, fit_kwargs: dict[str, Any]) -> str | None:
 
 def program_key(model: Any, fit_kwargs: dict[str, Any]) -> str:
     """What lanes of one program must share: everything about the model and its fit
-    but its values, the rates of its variable-rate dropout layers and its optimizer's
-    learning rate (which are lane values, see :class:`Lane`).
+    but its values, the rates of its variable-rate dropout layers, its optimizer's
+    learning rate (which are lane values, see :class:`Lane`) and, in a model
+    :func:`widenable`, the widths of its hidden ``Dense`` layers.
 
     Parameters
     ----------
@@ -216,18 +217,104 @@ def program_key(model: Any, fit_kwargs: dict[str, Any]) -> str:
     Returns
     -------
     str
-        Equal for models that can share one program.
+        Equal for models that can share one program (:func:`carrier` picks the
+        model to compile it from).
     """
     variable = {id(layer) for layer in variable_dropout_layers(all_layers(model))}
+    hidden = {id(layer) for layer in _hidden_dense(model)} if widenable(model) else set()
     layers = []
     for layer in all_layers(model, include_self=False):
         layer_config = {k: v for k, v in layer.get_config().items() if k != "name"}
         if id(layer) in variable:
             del layer_config["rate"]
+        if id(layer) in hidden:
+            del layer_config["units"]
         layers.append((type(layer).__module__, type(layer).__qualname__, layer_config))
-    layout = [[(tuple(v.shape), str(v.dtype)) for v in group]
+    layout = [[(len(v.shape) if hidden else tuple(v.shape), str(v.dtype)) for v in group]
               for group in _variable_groups(model)]
     return repr((layers, _compile_config(model), layout, sorted(fit_kwargs.items())))
+
+
+def widenable(model: Any) -> bool:
+    """Whether lanes of narrower hidden ``Dense`` layers can train inside a wider model.
+
+    A lane's weights are zero-padded to the wider model's shapes. In a
+    ``Sequential`` model whose layers from the first ``Dense`` layer to the last
+    are ``Dense``, ``Dropout`` and ``Activation`` layers with activations that map
+    0 to 0, a padded unit outputs 0 whatever its inputs, so every gradient of its
+    weights is 0 and they stay 0 under any optimizer: the real units train as in
+    the narrower model. Only dropout's masks differ (drawn for the wider shape).
+    """
+    import keras
+
+    if type(model) is not keras.Sequential:
+        return False
+    dense = [i for i, layer in enumerate(model.layers) if type(layer) is keras.layers.Dense]
+    if len(dense) < 2:
+        return False
+    for layer in model.layers[dense[0]:dense[-1]]:
+        if type(layer) in (keras.layers.Dense, keras.layers.Activation):
+            if not _keeps_zero(layer.activation):
+                return False
+        elif type(layer) is not keras.layers.Dropout:
+            return False
+    return True
+
+
+def _keeps_zero(activation: Any) -> bool:
+    values = np.asarray(activation(np.zeros((1, 3), np.float32)))
+    return bool(np.all(values == 0))
+
+
+def _hidden_dense(model: Any) -> list[Any]:
+    """Every ``Dense`` layer of a :func:`widenable` model but the output layer."""
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
+
+
+def carrier(models: Sequence[Any]) -> tuple[int, list[int]]:
+    """The model a program of lanes with equal :func:`program_key` is compiled from: the
+    one with the most weights, and the positions of the models whose every variable
+    fits in its (their lanes can train in it).
+
+    Parameters
+    ----------
+    models : sequence of keras.Model
+
+    Returns
+    -------
+    index : int
+    members : list of int
+        Positions in ``models``, ``index`` among them.
+    """
+    layouts = [_shapes(model) for model in models]
+    index = max(range(len(models)), key=lambda i: sum(
+        int(np.prod(shape)) for group in layouts[i] for shape in group))
+    return index, [i for i, layout in enumerate(layouts) if _fits_in(layout, layouts[index])]
+
+
+def _shapes(model: Any) -> list[list[tuple[int, ...]]]:
+    return [[tuple(v.shape) for v in group] for group in _variable_groups(model)]
+
+
+def _fits_in(small: list[list[tuple[int, ...]]], large: list[list[tuple[int, ...]]]) -> bool:
+    return all(len(a) == len(b) and all(x <= y for x, y in zip(a, b, strict=True))
+               for group_a, group_b in zip(small, large, strict=True)
+               for a, b in zip(group_a, group_b, strict=True))
+
+
+def _widen(values: tuple[list[np.ndarray], ...], shapes: list[list[tuple[int, ...]]]
+           ) -> tuple[list[np.ndarray], ...]:
+    """Values zero-padded at the end of each axis to ``shapes``."""
+    return tuple([v if v.shape == shape else np.pad(v, [(0, t - n) for n, t in
+                                                         zip(v.shape, shape, strict=True)])
+                  for v, shape in zip(group, group_shapes, strict=True)]
+                 for group, group_shapes in zip(values, shapes, strict=True))
+
+
+def _narrow(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return value if value.shape == shape else value[tuple(slice(0, n) for n in shape)]
 
 
 def _compile_config(model: Any) -> Any:
@@ -263,10 +350,27 @@ class _Stacked:
     n_val_rows: int
 
 
-def _stack(lanes: Sequence[Lane], fit_kwargs: dict[str, Any]) -> _Stacked:
-    epochs = int(fit_kwargs.get("epochs", 1))
+def batch_sizes(lanes: Sequence[Lane], fit_kwargs: dict[str, Any]) -> tuple[int, int]:
+    """The training and validation batch sizes of a program: ``fit_batch_size`` (and
+    ``validation_batch_size``), or fewer when no lane has that many rows.
+
+    A lane smaller than a batch trains on one batch of its own rows in Keras; its
+    program pads it only to the largest such lane, not to a whole batch, which
+    gives the same loss and gradients (the padding rows weigh 0) for less work.
+    """
     batch = int(fit_kwargs.get("batch_size") or 32)
     val_batch = int(fit_kwargs.get("validation_batch_size") or batch)
+    split = fit_kwargs.get("validation_split") or 0.0
+    rows = [row_count(lane.X) for lane in lanes]
+    training = [int(np.floor(n * (1.0 - split))) for n in rows]
+    validation = [n - t for n, t in zip(rows, training, strict=True)]
+    return min(batch, max(training)), min(val_batch, max(validation) or val_batch)
+
+
+def _stack(lanes: Sequence[Lane], fit_kwargs: dict[str, Any]) -> _Stacked:
+    epochs = int(fit_kwargs.get("epochs", 1))
+    batch, val_batch = batch_sizes(lanes, fit_kwargs)
+    fit_kwargs = {**fit_kwargs, "batch_size": batch, "validation_batch_size": val_batch}
     shuffle = fit_kwargs.get("shuffle", True)
     parts, val_parts, perms = [], [], []
     for lane in lanes:
@@ -344,10 +448,11 @@ def train(model: Any, lanes: Sequence[Lane], fit_kwargs: dict[str, Any],
     slots = np.full(epochs, -1, np.int32)
     for slot, epoch in enumerate(snapshot_epochs):
         slots[epoch - 1] = slot
-    batch = int(fit_kwargs.get("batch_size") or 32)
-    val_batch = int(fit_kwargs.get("validation_batch_size") or batch)
+    batch, val_batch = batch_sizes(lanes, fit_kwargs)
     rates = [lane.dropout_rates or variable_rates(model) for lane in lanes]
-    start = jax.tree_util.tree_map(lambda *v: np.stack(v), *[lane.start for lane in lanes])
+    shapes = _shapes(model)
+    start = jax.tree_util.tree_map(lambda *v: np.stack(v),
+                                   *[_widen(lane.start, shapes) for lane in lanes])
     inputs = (start, stacked.arrays, stacked.steps,
               stacked.val_steps if stacked.val_steps is not None else stacked.steps,
               np.asarray(rates, np.float32).reshape(len(lanes), -1))
@@ -355,19 +460,27 @@ def train(model: Any, lanes: Sequence[Lane], fit_kwargs: dict[str, Any],
                        len(snapshot_epochs))
     end, ran, logs, val_logs, snaps, snapped = jax.device_get(
         program(*inputs, jnp.asarray(slots)))
-    return [_lane_result(i, end, ran, logs, val_logs, snaps, snapped, snapshot_epochs)
-            for i in range(len(lanes))]
+    return [_lane_result(i, lane, end, ran, logs, val_logs, snaps, snapped, snapshot_epochs)
+            for i, lane in enumerate(lanes)]
 
 
-def _lane_result(i: int, end: Any, ran: np.ndarray, logs: dict, val_logs: dict | None,
-                 snaps: Any, snapped: np.ndarray, snapshot_epochs: list[int]) -> LaneResult:
+def _lane_result(i: int, lane: Lane, end: Any, ran: np.ndarray, logs: dict,
+                 val_logs: dict | None, snaps: Any, snapped: np.ndarray,
+                 snapshot_epochs: list[int]) -> LaneResult:
+    """Lane ``i``'s part of the program's outputs, in its own model's shapes."""
     count = int(ran[i].sum())
     history = {name: [float(v) for v in values[i, :count]] for name, values in logs.items()}
     for name, values in (val_logs or {}).items():
         history[f"val_{name}"] = [float(v) for v in values[i, :count]]
-    snapshots = {epoch: ([w[i, slot] for w in snaps[0]], [w[i, slot] for w in snaps[1]])
+
+    def own(group: int, values: list[np.ndarray], index: Any) -> list[np.ndarray]:
+        return [_narrow(v[index], start.shape)
+                for v, start in zip(values, lane.start[group], strict=True)]
+
+    snapshots = {epoch: (own(0, snaps[0], (i, slot)), own(1, snaps[1], (i, slot)))
                  for slot, epoch in enumerate(snapshot_epochs) if snapped[i, slot]}
-    return LaneResult(history, tuple([v[i] for v in group] for group in end), snapshots)
+    return LaneResult(history, tuple(own(g, group, i) for g, group in enumerate(end)),
+                      snapshots)
 
 
 def _program(model: Any, epochs: int, batch: int, val_batch: int, n_rows: int,

@@ -268,7 +268,7 @@ def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_si
     The weights are always returned (ones when none were given), so that a
     fold that needs no padding traces the same training step as one that does.
     """
-    n = _row_count(X)
+    n = row_count(X)
     weight = (np.ones(n, np.float32) if sample_weight is None
               else np.asarray(sample_weight, np.float32))
     pad = -n % batch_size
@@ -283,7 +283,7 @@ def _split_off_validation(arrays: tuple[Any, Any, Any], split: float
                           ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """``(training, validation)`` parts of ``(X, y, sample_weight)``: the last ``split`` of
     the rows are held out, as ``keras.Model.fit(validation_split=...)`` does."""
-    n = _row_count(arrays[0])
+    n = row_count(arrays[0])
     cut = int(np.floor(n * (1.0 - split)))
     if cut in (0, n):
         raise ValueError(f"fit_validation_split={split} leaves no rows to "
@@ -295,7 +295,8 @@ def _split_off_validation(arrays: tuple[Any, Any, Any], split: float
     return part(slice(cut)), part(slice(cut, n))
 
 
-def _row_count(X: Any) -> int:
+def row_count(X: Any) -> int:
+    """Rows of prepared inputs (of the first array of a structure)."""
     import keras
 
     return len(keras.tree.flatten(X)[0])
@@ -335,7 +336,7 @@ def predict(estimator: Any, X: Any, batch_size: int) -> Any:
     """
     import keras
 
-    n = _row_count(X)
+    n = row_count(X)
     full = n - n % batch_size if _traced(estimator.model_) else n
     parts = []
     with tracked(estimator):

@@ -72,13 +72,10 @@ def run_on_engine(spec: Any, tasks: Sequence[Any], X: Any, y: Any, scorers: dict
     for task in tasks:
         ready = _prepare(spec, task, X, y, scorers)
         (left if ready is None else prepared).append(task if ready is None else ready)
-    programs: dict[str, list[_Prepared]] = {}
-    for ready in prepared:
-        programs.setdefault(ready.key, []).append(ready)
     records: list[dict] = []
-    for group in _limit_lanes(programs.values()):
+    for carrier, group in _programs(prepared):
         try:
-            results, fit_time = _train(group)
+            results, fit_time = _train(carrier, group)
         except Exception:
             left += [ready.task for ready in group]  # Keras fits them, and reports any error
             continue
@@ -124,30 +121,44 @@ def _prepare(spec: Any, task: Any, X: Any, y: Any, scorers: dict) -> _Prepared |
     return ready
 
 
-def _limit_lanes(groups: Any) -> list[list[_Prepared]]:
-    """Split groups of tasks so that no program has more than :data:`MAX_LANES` lanes."""
-    limited = []
-    for group in groups:
-        current: list[_Prepared] = []
-        for ready in group:
-            if current and sum(len(r.folds) for r in current) + len(ready.folds) > MAX_LANES:
-                limited.append(current)
-                current = []
-            current.append(ready)
-        limited.append(current)
-    return limited
+def _programs(prepared: list[_Prepared]) -> list[tuple[Any, list[_Prepared]]]:
+    """The programs to train: tasks of equal program key, each with the model that can
+    carry all of their lanes (:func:`engine.carrier`), at most :data:`MAX_LANES` lanes
+    per program."""
+    by_key: dict[str, list[_Prepared]] = {}
+    for ready in prepared:
+        by_key.setdefault(ready.key, []).append(ready)
+    programs = []
+    for group in by_key.values():
+        while group:
+            index, members = engine.carrier([_keras_model(ready) for ready in group])
+            carrier = _keras_model(group[index])
+            current: list[_Prepared] = []
+            for ready in (group[i] for i in members):
+                if current and sum(len(r.folds) for r in current) + len(ready.folds) > MAX_LANES:
+                    programs.append((carrier, current))
+                    current = []
+                current.append(ready)
+            programs.append((carrier, current))
+            group = [ready for i, ready in enumerate(group) if i not in members]
+    return programs
 
 
-def _train(group: list[_Prepared]) -> tuple[list[list[engine.LaneResult]], float]:
-    """Train every lane of the group as one program: each task's results, and the
-    seconds per lane."""
+def _keras_model(ready: _Prepared) -> Any:
+    return check_tunable(ready.estimator, "tuning").model_
+
+
+def _train(carrier: Any, group: list[_Prepared]
+           ) -> tuple[list[list[engine.LaneResult]], float]:
+    """Train every lane of the group as one program compiled from the ``carrier`` model:
+    each task's results, and the seconds per lane."""
     lanes = [fold.lane for ready in group for fold in ready.folds]
     if not lanes:
         return [[] for _ in group], 0.0
     first = group[0]
     started = time.perf_counter()
-    results = iter(engine.train(check_tunable(first.estimator, "tuning").model_, lanes,
-                                first.fit_kwargs, first.task.snapshot_epochs or ()))
+    results = iter(engine.train(carrier, lanes, first.fit_kwargs,
+                                first.task.snapshot_epochs or ()))
     fit_time = (time.perf_counter() - started) / len(lanes)
     return [[next(results) for _ in ready.folds] for ready in group], fit_time
 

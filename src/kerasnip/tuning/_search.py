@@ -32,7 +32,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -326,7 +326,7 @@ def _execute(tasks: list[_Task], search: Search, bar: Any) -> list[dict]:
         # In workers: each saves its own folds; progress advances per task.
         on_fold = store.write if store is not None else None
     arguments = [(search.spec, batch, search.X, search.y, search.scorers, search.save_pred,
-                  on_fold) for batch in _batches(tasks, search.prefix)]
+                  on_fold) for batch in _batches(tasks, search.prefix, search.n_jobs)]
     records: list[dict] = []
     for task_records in run_jobs(run_batch, arguments, search.n_jobs):
         if not local:
@@ -335,16 +335,23 @@ def _execute(tasks: list[_Task], search: Search, bar: Any) -> list[dict]:
     return records
 
 
-def _batches(tasks: list[_Task], prefix: str) -> list[list[_Task]]:
-    """The tasks in batches the tuning engine may train as one program: tasks whose
-    settings differ only in float parameters of the model (dropout rates, learning
-    rates, ...). Each task alone when the engine is off or Keras is not on JAX."""
+def _batches(tasks: list[_Task], prefix: str, n_jobs: int | None) -> list[list[_Task]]:
+    """The tasks in batches the tuning engine may train together.
+
+    One process trains best the tasks whose settings differ only in numbers of
+    the model (widths, depths, dropout and learning rates): the engine finds which
+    of them share a program. Across joblib workers, batches are tasks that differ
+    only in float parameters, so that there are more of them to share out. Each
+    task alone when the engine is off or Keras is not on JAX.
+    """
     if not engine.available():
         return [[task] for task in tasks]
+    free: tuple[type, ...] = (float,) if joblib.effective_n_jobs(n_jobs) > 1 else (Real,)
     batches: dict[str, list[_Task]] = {}
     for task in tasks:
         fixed = sorted((name, value) for name, value in task.params.items()
-                       if not (name.startswith(prefix) and isinstance(value, float)))
+                       if not (name.startswith(prefix) and isinstance(value, free)
+                               and not isinstance(value, bool)))
         batches.setdefault(repr((fixed, task.snapshot_epochs)), []).append(task)
     return list(batches.values())
 
