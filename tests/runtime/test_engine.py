@@ -205,7 +205,8 @@ def batch_norm_block(model, units=8):
 ])
 def test_what_the_engine_leaves_to_keras(blocks, params, reason, data):
     X, y, _ = data
-    spec = kerasnip.create_keras_sequential_spec("engine_unsupported", blocks, "classification")
+    spec = kerasnip.create_keras_sequential_spec(
+        f"engine_unsupported_{reason.replace(' ', '_')}", blocks, "classification")
     est = spec(fit_epochs=1, **params)
     X_fit, y_fit, weight = est.initialize_fit(X[:20], y[:20])
     kwargs, _ = est.training_arguments(y_fit, weight)
@@ -227,3 +228,50 @@ def test_too_much_data_for_one_program(data, monkeypatch):
     monkeypatch.setattr(engine, "_MAX_DATA_BYTES", 1000)
     with pytest.raises(MemoryError):
         engine.train(est.model_, lanes, kwargs)
+
+
+def test_narrower_lanes_train_inside_a_wider_model(data):
+    """Hidden widths 6 and 12 share the 12-wide model's program: the 6-wide lanes' padded
+    units stay exactly 0 and the real ones train as the 6-wide model's own Keras fits."""
+    X, y, _ = data
+    base = dict(fit_epochs=3, fit_batch_size=16, random_state=1, num_hidden=2,
+                compile_optimizer="adam", fit_validation_split=0.2)
+    narrow, lanes, kwargs = lanes_of(CLASSIFIER, {**base, "hidden_units": 6}, X, y)
+    wide, wide_lanes, _ = lanes_of(CLASSIFIER, {**base, "hidden_units": 12}, X, y)
+    assert engine.widenable(narrow.model_)
+    assert engine.program_key(narrow.model_, kwargs) == engine.program_key(wide.model_, kwargs)
+    index, members = engine.carrier([narrow.model_, wide.model_])
+    assert (index, members) == (1, [0, 1])
+    results = engine.train(wide.model_, lanes + wide_lanes, kwargs)
+    for fitted, result in zip(keras_fits(CLASSIFIER, {**base, "hidden_units": 6}, X, y),
+                              results[:3], strict=True):
+        assert_same_fit(narrow, fitted, result, atol=1e-5)
+    for fitted, result in zip(keras_fits(CLASSIFIER, {**base, "hidden_units": 12}, X, y),
+                              results[3:], strict=True):
+        assert_same_fit(wide, fitted, result, atol=1e-5)
+
+
+def sigmoid_hidden(model, units=8):
+    model.add(keras.layers.Dense(units, activation="sigmoid"))
+    return model
+
+
+def norm_hidden(model, units=8):
+    model.add(keras.layers.Dense(units, activation="relu"))
+    model.add(keras.layers.LayerNormalization())
+    return model
+
+
+@pytest.mark.parametrize("hidden, widens", [
+    (hidden_block, True),
+    (sigmoid_hidden, False),  # sigmoid(0) = 0.5: a padded unit would feed the next layer
+    (norm_hidden, False),  # normalising over the units would count the padded ones
+])
+def test_which_models_widen(hidden, widens, data):
+    X, y, _ = data
+    spec = kerasnip.create_keras_sequential_spec(
+        f"engine_widen_{hidden.__name__}", {"input": input_block, "hidden": hidden, "output": softmax_output},
+        "classification")
+    est = spec(fit_epochs=1, num_hidden=2)
+    est.initialize_fit(X[:20], y[:20])
+    assert engine.widenable(est.model_) is widens
