@@ -50,16 +50,6 @@ def test_variable_dropout_layers_are_those_with_a_random_state():
     assert [layer.rate for layer in layers] == [0.2]
 
 
-@jax_only
-def test_keras_steps_overridden():
-    class Custom(keras.Sequential):
-        def train_step(self, state, data):
-            return super().train_step(state, data)
-
-    assert not _compat.keras_steps_overridden(small_model())
-    assert _compat.keras_steps_overridden(Custom([keras.Input(shape=(2,))]))
-
-
 def test_build_for_training_creates_the_metric_variables():
     model = small_model()
     before = len(model.metrics_variables)

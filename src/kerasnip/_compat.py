@@ -108,19 +108,6 @@ def producing_operation(tensor: Any) -> tuple[Any, Any]:
     return operation, operation._inbound_nodes[history.node_index]
 
 
-def keras_steps_overridden(model: Any) -> bool:
-    """Whether ``model``'s class replaces the JAX trainer's ``train_step`` or ``test_step``.
-
-    ``keras.src.backend.jax.trainer.JAXTrainer``: no public name as of Keras 3.15
-    (``keras.Model`` is the trainer of the current backend, but a subclass of it
-    may override either step).
-    """
-    from keras.src.backend.jax.trainer import JAXTrainer
-
-    return any(getattr(type(model), name) is not getattr(JAXTrainer, name)
-               for name in ("train_step", "test_step"))
-
-
 def build_for_training(model: Any, batch: tuple[Any, Any, Any]) -> None:
     """Create what ``fit`` creates at its first step: the compiled metrics' and loss's
     variables (and any layer not yet built), from the shapes of ``batch``.

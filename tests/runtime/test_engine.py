@@ -9,8 +9,10 @@ from kerasnip.runtime import engine, pool, runner
 from tests import functional_blocks
 from tests.blocks import input_block, linear_output, softmax_output
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax",
-                                reason="the engine compiles JAX programs")
+pytestmark = pytest.mark.skipif(keras.backend.backend() not in engine.BACKENDS,
+                                reason="the engine trains on JAX and torch")
+jax_only = pytest.mark.skipif(keras.backend.backend() != "jax",
+                              reason="lanes share compiled programs on JAX only")
 
 
 def hidden_block(model, units=12, rate=0.0, norm=False, l2=0.0):
@@ -97,6 +99,7 @@ CASES = {
 }
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("case", list(CASES))
 def test_lanes_equal_separate_keras_fits(case, data):
     spec, extra = CASES[case]
@@ -111,6 +114,7 @@ def test_lanes_equal_separate_keras_fits(case, data):
         assert_same_fit(est, fitted, result, atol=1e-6)
 
 
+@jax_only
 def test_dropout_and_learning_rates_are_lane_values(data):
     """Configurations that differ in dropout rate and learning rate share one program, and
     each lane trains as its own configuration's Keras fit."""
@@ -131,6 +135,7 @@ def test_dropout_and_learning_rates_are_lane_values(data):
             assert_same_fit(est, fitted, results[i * len(FOLDS) + j], atol=1e-5)
 
 
+@jax_only
 def test_program_key_tells_structures_apart(data):
     X, y, _ = data
     base = dict(fit_epochs=1, fit_batch_size=16, random_state=0, hidden_rate=0.2)
@@ -140,7 +145,8 @@ def test_program_key_tells_structures_apart(data):
         return engine.program_key(est.model_, kwargs)
 
     assert key() == key(hidden_rate=0.3, learn_rate=0.05)
-    assert key() != key(hidden_units=13)
+    assert key() == key(hidden_units=13)  # a hidden width is a lane value too
+    assert key() != key(num_hidden=2)
     assert key() != key(compile_optimizer="sgd")
     assert key() != key(fit_batch_size=8)
     assert key() != key(hidden_rate=0.0)  # no dropout layer, no seed state
@@ -200,15 +206,15 @@ def batch_norm_block(model, units=8):
      dict(fit_shuffle="batch"), "shuffle"),
     ({"input": custom_input, "hidden": hidden_block, "output": softmax_output},
      {}, "custom train_step"),
-    ({"input": input_block, "hidden": batch_norm_block, "output": softmax_output},
-     {}, "batch normalization"),
+    pytest.param({"input": input_block, "hidden": batch_norm_block, "output": softmax_output},
+                 {}, "batch normalization", marks=jax_only),
 ])
 def test_what_the_engine_leaves_to_keras(blocks, params, reason, data):
     X, y, _ = data
     spec = kerasnip.create_keras_sequential_spec(
         f"engine_unsupported_{reason.replace(' ', '_')}", blocks, "classification")
     est = spec(fit_epochs=1, **params)
-    X_fit, y_fit, weight = est.initialize_fit(X[:20], y[:20])
+    _, y_fit, weight = est.initialize_fit(X[:20], y[:20])
     kwargs, _ = est.training_arguments(y_fit, weight)
     assert reason in engine.unsupported(est.model_, kwargs)
 
@@ -222,6 +228,7 @@ def test_switched_off_by_environment(data, monkeypatch):
     assert not engine.available()
 
 
+@jax_only
 def test_too_much_data_for_one_program(data, monkeypatch):
     X, y, _ = data
     est, lanes, kwargs = lanes_of(CLASSIFIER, dict(fit_epochs=1), X, y)
@@ -230,6 +237,7 @@ def test_too_much_data_for_one_program(data, monkeypatch):
         engine.train(est.model_, lanes, kwargs)
 
 
+@jax_only
 def test_narrower_lanes_train_inside_a_wider_model(data):
     """Hidden widths 6 and 12 share the 12-wide model's program: the 6-wide lanes' padded
     units stay exactly 0 and the real ones train as the 6-wide model's own Keras fits."""
@@ -262,6 +270,7 @@ def norm_hidden(model, units=8):
     return model
 
 
+@jax_only
 @pytest.mark.parametrize("hidden, widens", [
     (hidden_block, True),
     (sigmoid_hidden, False),  # sigmoid(0) = 0.5: a padded unit would feed the next layer
@@ -270,8 +279,8 @@ def norm_hidden(model, units=8):
 def test_which_models_widen(hidden, widens, data):
     X, y, _ = data
     spec = kerasnip.create_keras_sequential_spec(
-        f"engine_widen_{hidden.__name__}", {"input": input_block, "hidden": hidden, "output": softmax_output},
-        "classification")
+        f"engine_widen_{hidden.__name__}",
+        {"input": input_block, "hidden": hidden, "output": softmax_output}, "classification")
     est = spec(fit_epochs=1, num_hidden=2)
     est.initialize_fit(X[:20], y[:20])
     assert engine.widenable(est.model_) is widens

@@ -37,10 +37,10 @@ from kerasnip import config
 from kerasnip._compat import (
     all_layers,
     build_for_training,
-    keras_steps_overridden,
     set_dropout_rate,
     variable_dropout_layers,
 )
+from kerasnip.runtime import loop
 from kerasnip.runtime.runner import padded_fit_data, padding_preserves_training, row_count
 
 #: Fit arguments a lane honours; any other (callbacks, validation_data, ...) is Keras's.
@@ -147,11 +147,17 @@ def _variable_groups(model: Any) -> tuple[list[Any], ...]:
             model.optimizer.variables, model.metrics_variables)
 
 
+#: Backends the engine trains on: JAX compiles programs of many lanes; torch runs
+#: each lane in a loop outside ``Model.fit`` (:mod:`kerasnip.runtime.loop`).
+BACKENDS = ("jax", "torch")
+
+
 def available() -> bool:
-    """Whether the engine may train anything here: it is on and Keras runs on JAX."""
+    """Whether the engine may train anything here: it is on, and Keras runs on one of
+    :data:`BACKENDS`."""
     import keras
 
-    return config.engine_enabled() and keras.backend.backend() == "jax"
+    return config.engine_enabled() and keras.backend.backend() in BACKENDS
 
 
 def unsupported(model: Any, fit_kwargs: dict[str, Any]) -> str | None:
@@ -172,20 +178,24 @@ def unsupported(model: Any, fit_kwargs: dict[str, Any]) -> str | None:
 
     if not config.engine_enabled():
         return "KERASNIP_ENGINE=0"
-    if keras.backend.backend() != "jax":
-        return f"the {keras.backend.backend()} backend"
+    backend = keras.backend.backend()
+    if backend not in BACKENDS:
+        return f"the {backend} backend"
     if keras.distribution.distribution() is not None:
         return "a keras.distribution"
-    if model.run_eagerly or model.jit_compile is not True:
-        return "run_eagerly or jit_compile=False"
-    if keras_steps_overridden(model):
+    # On JAX the steps must be compiled as fit compiles them; on torch, run eagerly as fit
+    # runs them (torch.compile would be its own numerics).
+    if model.run_eagerly or model.jit_compile is not (backend == "jax"):
+        return "run_eagerly or jit_compile"
+    if any(getattr(type(model), step) is not getattr(keras.Model, step)
+           for step in ("train_step", "test_step")):
         return "a custom train_step or test_step"
     optimizer = getattr(model, "optimizer", None)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         return "no Keras optimizer"
     if optimizer.use_ema or optimizer.gradient_accumulation_steps:
         return "optimizer EMA or gradient accumulation"
-    if not padding_preserves_training(model):
+    if backend == "jax" and not padding_preserves_training(model):
         return "padding would change training (batch normalization, loss reduction)"
     extra = set(fit_kwargs) - _SUPPORTED_FIT_ARGS
     if extra:
@@ -220,6 +230,10 @@ def program_key(model: Any, fit_kwargs: dict[str, Any]) -> str:
         Equal for models that can share one program (:func:`carrier` picks the
         model to compile it from).
     """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return f"model {id(model)}"  # a loop per lane: each trains on its own model
     variable = {id(layer) for layer in variable_dropout_layers(all_layers(model))}
     hidden = {id(layer) for layer in _hidden_dense(model)} if widenable(model) else set()
     layers = []
@@ -436,6 +450,10 @@ def train(model: Any, lanes: Sequence[Lane], fit_kwargs: dict[str, Any],
     MemoryError
         When the lanes' stacked data would exceed what one program should hold.
     """
+    import keras
+
+    if keras.backend.backend() == "torch":
+        return [_loop_result(model, lane, fit_kwargs, snapshot_epochs) for lane in lanes]
     import jax
     import jax.numpy as jnp
 
@@ -464,6 +482,19 @@ def train(model: Any, lanes: Sequence[Lane], fit_kwargs: dict[str, Any],
             for i, lane in enumerate(lanes)]
 
 
+def _loop_result(model: Any, lane: Lane, fit_kwargs: dict[str, Any],
+                 snapshot_epochs: Sequence[int]) -> LaneResult:
+    set_model_values(model, lane.start)
+    history, snapshots = loop.train_lane(model, lane, fit_kwargs, snapshot_epochs)
+    return LaneResult(_keras_order(history), model_values(model), snapshots)
+
+
+def _keras_order(history: dict[str, list[float]]) -> dict[str, list[float]]:
+    """The history's metrics in the order of ``History.history``: Keras sorts each
+    epoch's logs by name."""
+    return {name: history[name] for name in sorted(history)}
+
+
 def _lane_result(i: int, lane: Lane, end: Any, ran: np.ndarray, logs: dict,
                  val_logs: dict | None, snaps: Any, snapped: np.ndarray,
                  snapshot_epochs: list[int]) -> LaneResult:
@@ -479,8 +510,8 @@ def _lane_result(i: int, lane: Lane, end: Any, ran: np.ndarray, logs: dict,
 
     snapshots = {epoch: (own(0, snaps[0], (i, slot)), own(1, snaps[1], (i, slot)))
                  for slot, epoch in enumerate(snapshot_epochs) if snapped[i, slot]}
-    return LaneResult(history, tuple(own(g, group, i) for g, group in enumerate(end)),
-                      snapshots)
+    return LaneResult(_keras_order(history),
+                      tuple(own(g, group, i) for g, group in enumerate(end)), snapshots)
 
 
 def _program(model: Any, epochs: int, batch: int, val_batch: int, n_rows: int,

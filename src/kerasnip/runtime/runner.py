@@ -252,7 +252,7 @@ def padded_fit_data(X: Any, y: Any, sample_weight: np.ndarray | None,
     if split and fit_kwargs.get("validation_data") is None:
         # Hold out the last rows as Keras would, then pad both parts: one training
         # and one validation step whatever the fold's size.
-        (X, y, sample_weight), (X_val, y_val, weight_val) = _split_off_validation(
+        (X, y, sample_weight), (X_val, y_val, weight_val) = split_off_validation(
             (X, y, sample_weight), split)
         validation = _whole_batch_data(
             X_val, y_val, weight_val, fit_kwargs.get("validation_batch_size") or batch_size,
@@ -279,7 +279,7 @@ def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_si
     return _take_rows(X, rows), _take_rows(y, rows), weight
 
 
-def _split_off_validation(arrays: tuple[Any, Any, Any], split: float
+def split_off_validation(arrays: tuple[Any, Any, Any], split: float
                           ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """``(training, validation)`` parts of ``(X, y, sample_weight)``: the last ``split`` of
     the rows are held out, as ``keras.Model.fit(validation_split=...)`` does."""
