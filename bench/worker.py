@@ -29,10 +29,12 @@ MARKER = "BENCH-RESULT "
 
 
 class CompileLog(logging.Handler):
-    """Counts JAX's XLA compilations of Keras's step functions and their seconds."""
+    """Counts JAX's XLA compilations of Keras's step functions and of the tuning engine's
+    programs, and their seconds."""
 
-    _FINISHED = re.compile(r"Finished XLA compilation of jit\((\w+_step)\) in ([0-9.eE+-]+) sec")
-    _HIT = re.compile(r"Persistent compilation cache hit for 'jit_(\w+_step)'")
+    _NAMES = r"(\w+_step|engine_program)"
+    _FINISHED = re.compile(rf"Finished XLA compilation of jit\({_NAMES}\) in ([0-9.eE+-]+) sec")
+    _HIT = re.compile(rf"Persistent compilation cache hit for 'jit_{_NAMES}'")
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
@@ -77,6 +79,36 @@ def compile_log() -> Iterator[CompileLog | None]:
         logger.removeHandler(handler)
         jax.config.update("jax_log_compiles", previous[0])
         logger.propagate = previous[1]
+
+
+@contextlib.contextmanager
+def engine_phases() -> Iterator[dict[str, float]]:
+    """Seconds a search spends in the tuning engine's phases (empty when it does not use
+    it): preparing the folds (building and initialising models), training the programs
+    (tracing, compiling or loading them, running them), and scoring the folds."""
+    from kerasnip.tuning import _lanes
+
+    seconds: dict[str, float] = {}
+    phases = {"_prepare": "prepare", "_train": "programs", "_finish": "score"}
+    originals = {name: getattr(_lanes, name) for name in phases}
+
+    def timing(name: str) -> Callable[..., Any]:
+        def timed_phase(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                key = phases[name]
+                seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - started
+        return timed_phase
+
+    for name in phases:
+        setattr(_lanes, name, timing(name))
+    try:
+        yield seconds
+    finally:
+        for name, original in originals.items():
+            setattr(_lanes, name, original)
 
 
 def rss_mb() -> float:
@@ -276,10 +308,12 @@ def task_tune(task: dict[str, Any]) -> dict[str, Any]:
         use_code_before_reuse()
     (X, y), (X_test, y_test) = workloads.mnist(task["mnist"], task["rows"])
     search = _tuning_contender(task, X, y)
-    with compile_log() as log:
+    with compile_log() as log, engine_phases() as phases:
         seconds, result = timed(search)
     out: dict[str, Any] = {"seconds": seconds, "best": _best(result),
                            **(log.summary() if log is not None else {})}
+    if phases:
+        out["engine_phases"] = {k: round(v, 3) for k, v in phases.items()}
     if task.get("finalize"):
         import kerasnip
 

@@ -1,24 +1,29 @@
-"""The tuning engine: many fits of one model as ONE compiled program (JAX).
+"""The tuning engine: a search's fits of one model trained together, not one
+``Model.fit`` each.
 
 A search fits the same compiled model once per fold, and Keras runs each fit
 as a Python loop that calls a compiled step per batch and syncs the model's
-state after every epoch. On JAX, :func:`train` instead traces the whole of
-several fits (every epoch, every step, the per-epoch validation) into one XLA
-program: ``jax.lax.scan`` over epochs and batches around the model's own
-``train_step`` and ``test_step`` (the functions ``keras.Model.fit`` compiles),
-``jax.vmap`` over the fits ("lanes"). A lane is one (configuration, fold) fit;
-lanes of one program share the model's structure and may differ in their data,
-starting weights and seeds, and in their dropout rates and optimizer
-settings (learning rate, momenta), which are values of the program, not part
-of its shape.
+state after every epoch. On JAX, :func:`train` instead traces many fits
+("lanes": one (configuration, fold) fit each) into ONE XLA program:
+``jax.lax.scan`` over epochs and batches around the model's own ``train_step``
+and ``test_step`` (the functions ``keras.Model.fit`` compiles), ``jax.vmap`` over
+the lanes. Lanes of one program may differ in their data, seeds and starting
+weights, in their dropout rates and learning rate (values of the program, not
+part of its shape), and, in a :func:`widenable` model, in the widths of hidden
+``Dense`` layers (weights zero-padded into the widest model, :func:`carrier`).
+On torch, nothing is compiled: each lane runs in a loop outside ``Model.fit``
+(:mod:`kerasnip.runtime.loop`).
 
 Every lane trains as :func:`kerasnip.runtime.runner.fit` would inside
 :func:`~kerasnip.runtime.runner.whole_batches`: the same held-out validation
-rows, the same zero-weight padding, the same shuffling (NumPy's permutation
-after reseeding, as Keras draws it), the same dropout masks (the layers' seed
-state is part of the lane's state), stopping after an epoch whose loss is not
-finite, and snapshots of the weights at chosen epochs for tuning's epochs
-trick. The tests compare lanes with separate Keras fits to float tolerance.
+rows, zero-weight padding, shuffling (NumPy's permutation after reseeding, as
+Keras draws it), dropout masks (the layers' seed state is part of the lane's
+state), stopping after an epoch whose loss is not finite, and snapshots of the
+weights at chosen epochs for tuning's epochs trick. The tests compare lanes with
+separate Keras fits to float tolerance. Two choices change only dropout's
+random masks: lanes smaller than a batch are padded to the largest lane, not to
+a whole batch (:func:`batch_sizes`), and widened lanes draw masks for the wider
+shape.
 
 :func:`unsupported` says why a model or fit cannot run here (callbacks, a
 custom ``train_step``, another backend, ...); the caller then fits it with
@@ -41,6 +46,7 @@ from kerasnip._compat import (
     variable_dropout_layers,
 )
 from kerasnip.runtime import loop
+from kerasnip.runtime.pool import variable_values
 from kerasnip.runtime.runner import padded_fit_data, padding_preserves_training, row_count
 
 #: Fit arguments a lane honours; any other (callbacks, validation_data, ...) is Keras's.
@@ -125,8 +131,7 @@ def model_values(model: Any) -> tuple[list[np.ndarray], ...]:
     -------
     tuple of four lists of ndarray
     """
-    return tuple([np.array(v.numpy(), copy=True) for v in variables]
-                 for variables in _variable_groups(model))
+    return tuple(variable_values(variables) for variables in _variable_groups(model))
 
 
 def set_model_values(model: Any, values: Sequence[list[Any]]) -> None:
@@ -540,7 +545,7 @@ def _program(model: Any, epochs: int, batch: int, val_batch: int, n_rows: int,
                                jnp.arange(val_steps_per_epoch))
         return jax.tree_util.tree_map(lambda v: v[n_steps - 1], logs)
 
-    def lane(start: Any, data: Any, n_steps: Any, n_val_steps: Any, rates: Any,
+    def engine_program(start: Any, data: Any, n_steps: Any, n_val_steps: Any, rates: Any,
              slots: Any) -> Any:
         trainable, non_trainable, optimizer, metrics0 = start
         with set_dropout_rate(dropout, [rates[j] for j in range(len(dropout))]):
@@ -585,5 +590,5 @@ def _program(model: Any, epochs: int, batch: int, val_batch: int, n_rows: int,
         trainable, non_trainable, optimizer, metrics, _, snaps, snapped = carry
         return (trainable, non_trainable, optimizer, metrics), ran, logs, val_logs, snaps, snapped
 
-    vmapped = jax.vmap(lane, in_axes=(0, 0, 0, 0, 0, None))
-    return jax.jit(vmapped)
+    # One lane's training, vmapped over lanes; "engine_program" names it in JAX's logs.
+    return jax.jit(jax.vmap(engine_program, in_axes=(0, 0, 0, 0, 0, None)))

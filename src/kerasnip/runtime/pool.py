@@ -322,9 +322,9 @@ def adopt(estimator: Any) -> None:
         key=configuration_key(estimator),
         internal=None,  # counted at the first fit (see tracked)
         trainable=[layer.trainable for layer in all_layers(model)],
-        optimizer_values=_values(optimizer.variables),
+        optimizer_values=variable_values(optimizer.variables),
         initial_seed=estimator.seed_,
-        initial_values=_values(model.variables),
+        initial_values=variable_values(model.variables),
     )
     del model, optimizer
     # reinitialize, which runs first, already disowned any previous entry.
@@ -366,8 +366,17 @@ def tracked(estimator: Any, callbacks: Sequence[Any] = ()) -> Iterator[None]:
 # --------------------------------------------------------------------------- resetting
 
 
-def _values(variables: list[Any]) -> list[np.ndarray]:
-    # Copies: JAX donates the variables' buffers to the training step.
+def variable_values(variables: list[Any]) -> list[np.ndarray]:
+    """Copies of the variables' values (JAX donates their buffers to the training step).
+
+    Parameters
+    ----------
+    variables : list of keras.Variable
+
+    Returns
+    -------
+    list of ndarray
+    """
     return [np.array(v.numpy(), copy=True) for v in variables]
 
 
@@ -384,7 +393,7 @@ def model_state(model: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     -------
     tuple of (list of ndarray, list of ndarray)
     """
-    return _values(model.variables), _values(model.optimizer.variables)
+    return variable_values(model.variables), variable_values(model.optimizer.variables)
 
 
 def set_model_state(model: Any, state: tuple[list[Any], list[Any]]) -> None:
@@ -418,7 +427,7 @@ def _reset(entry: _Entry, estimator: Any) -> bool:
             fresh = estimator.build_model()
         if not fresh.built or _layout(fresh) != _layout(model):
             return False
-        values = _values(fresh.variables)
+        values = variable_values(fresh.variables)
         del fresh
         entry.initial_seed, entry.initial_values = seed, values
     set_model_state(model, (values, entry.optimizer_values))
