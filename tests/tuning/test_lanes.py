@@ -75,6 +75,20 @@ def test_widths_share_a_program(clf_spec, digits, programs, monkeypatch):
     np.testing.assert_allclose(scores(on_engine), scores(with_keras), rtol=1e-5, atol=1e-6)
 
 
+def test_tasks_prepared_in_chunks_give_the_same_records(clf_spec, digits, programs,
+                                                        monkeypatch):
+    from kerasnip.tuning import _lanes
+
+    X, y = digits
+    spec = clf_spec(num_hidden=tune(), hidden_rate=tune(), hidden_units=10, **SETTINGS)
+    whole = kerasnip.tune_grid(spec, X, y, resamples=2, grid=GRID)
+    programs.clear()
+    monkeypatch.setattr(_lanes, "MAX_PREPARED_TASKS", 1)  # prepare, train, score one by one
+    chunked = kerasnip.tune_grid(spec, X, y, resamples=2, grid=GRID)
+    assert programs == [2, 2, 2, 2]
+    np.testing.assert_allclose(scores(chunked), scores(whole), rtol=1e-6)
+
+
 def test_epochs_trick_on_the_engine(clf_spec, digits, programs, monkeypatch):
     X, y = digits
     spec = clf_spec(fit_epochs=tune(), **{k: v for k, v in SETTINGS.items()

@@ -84,6 +84,14 @@ class Lane:
     start: tuple[list[np.ndarray], ...]
     dropout_rates: list[float] | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the lane's data and starting values."""
+        import keras
+
+        return sum(np.asarray(a).nbytes for a in keras.tree.flatten(
+            (self.X, self.y, self.sample_weight, self.start)) if a is not None)
+
 
 @dataclass
 class LaneResult:

@@ -14,7 +14,7 @@ with Keras, as is every task of a program that fails to compile or run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,10 @@ from kerasnip.tuning._folds import FoldData, fold_data, fold_record, score_membe
 
 #: Lanes per program: more share the compilation, but the program's memory grows.
 MAX_LANES = 48
+#: Tasks prepared before their programs train: each holds a model and its lanes' data
+#: until then (programs only group tasks prepared together).
+MAX_PREPARED_TASKS = 64
+MAX_PREPARED_BYTES = 1 << 30
 
 
 @dataclass
@@ -68,20 +72,39 @@ def run_on_engine(spec: Any, tasks: Sequence[Any], X: Any, y: Any, scorers: dict
     left : list of _Task
         The tasks it did not train, for a Keras fit each.
     """
-    prepared, left = [], []
+    records: list[dict] = []
+    left: list[Any] = []
+    for prepared in _prepared_chunks(spec, tasks, X, y, scorers, left):
+        for carrier, group in _programs(prepared):
+            try:
+                results, fit_time = _train(carrier, group)
+            except Exception:
+                left += [ready.task for ready in group]  # Keras fits them, reporting errors
+                continue
+            for ready, task_results in zip(group, results, strict=True):
+                records += _finish(ready, task_results, fit_time, scorers, save_pred, on_fold)
+    return records, left
+
+
+def _prepared_chunks(spec: Any, tasks: Sequence[Any], X: Any, y: Any, scorers: dict,
+                     left: list[Any]) -> Iterator[list[_Prepared]]:
+    """The tasks prepared, in chunks whose models and lanes' data can be held together
+    (:data:`MAX_PREPARED_TASKS`, :data:`MAX_PREPARED_BYTES`); tasks the engine cannot
+    train are appended to ``left``."""
+    chunk: list[_Prepared] = []
+    size = 0
     for task in tasks:
         ready = _prepare(spec, task, X, y, scorers)
-        (left if ready is None else prepared).append(task if ready is None else ready)
-    records: list[dict] = []
-    for carrier, group in _programs(prepared):
-        try:
-            results, fit_time = _train(carrier, group)
-        except Exception:
-            left += [ready.task for ready in group]  # Keras fits them, and reports any error
+        if ready is None:
+            left.append(task)
             continue
-        for ready, task_results in zip(group, results, strict=True):
-            records += _finish(ready, task_results, fit_time, scorers, save_pred, on_fold)
-    return records, left
+        chunk.append(ready)
+        size += sum(fold.lane.nbytes for fold in ready.folds)
+        if len(chunk) >= MAX_PREPARED_TASKS or size >= MAX_PREPARED_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 def _prepare(spec: Any, task: Any, X: Any, y: Any, scorers: dict) -> _Prepared | None:
