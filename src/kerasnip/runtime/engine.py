@@ -418,10 +418,11 @@ def _stack(lanes: Sequence[Lane], fit_kwargs: dict[str, Any]) -> _Stacked:
     }
     steps = np.array([len(w) // batch for _, _, w in parts], np.int32)
     val_steps, n_val_rows = None, 0
-    if val_parts[0] is not None:
-        n_val_rows = max(len(v[2]) for v in val_parts)
-        arrays["val"] = _pad_stack(val_parts, n_val_rows)
-        val_steps = np.array([len(v[2]) // val_batch for v in val_parts], np.int32)
+    held_out = [v for v in val_parts if v is not None]
+    if held_out:
+        n_val_rows = max(len(v[2]) for v in held_out)
+        arrays["val"] = _pad_stack(held_out, n_val_rows)
+        val_steps = np.array([len(v[2]) // val_batch for v in held_out], np.int32)
     return _Stacked(arrays, steps, val_steps, n_rows, n_val_rows)
 
 

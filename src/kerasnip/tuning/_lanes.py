@@ -138,7 +138,7 @@ def _prepare(spec: Any, task: Any, X: Any, y: Any, scorers: dict) -> _Prepared |
                               engine.program_key(model.model_, fit_kwargs)
                               + repr(task.snapshot_epochs))
         lane = engine.make_lane(model.model_, X_fit, y_fit, weight, model._epoch_seed())
-        attributes = {k: v for k, v in vars(model).items() if k != "model_"}
+        attributes = {k: v for k, v in model.__dict__.items() if k != "model_"}
         ready.folds.append(_Fold(fold, test, members, data, (X_fit, y_fit, weight),
                                  attributes, lane))
     return ready
@@ -195,7 +195,7 @@ def _finish(ready: _Prepared, results: list[engine.LaneResult], fit_time: float,
     records = list(ready.failed)
     model = check_tunable(ready.estimator, "tuning")
     for fold, result in zip(ready.folds, results, strict=True):
-        vars(model).update(fold.attributes)
+        model.__dict__.update(fold.attributes)
         engine.set_model_values(model.model_, result.end)
         model._random_streams = None  # a later partial_fit starts from the seed
         try:

@@ -360,7 +360,8 @@ def run_batch(spec: Any, tasks: list[_Task], X: Any, y: Any, scorers: dict, save
               on_fold: Callable[[list[dict]], None] | None = None) -> list[dict]:
     """Fit a batch of tasks: on the tuning engine where it applies, else one Keras fit per
     fold (:func:`run_task`). Arguments as for :func:`run_task`."""
-    records, left = [], tasks
+    records: list[dict] = []
+    left = tasks
     if engine.available():
         records, left = run_on_engine(spec, tasks, X, y, scorers, save_pred, on_fold)
     for task in left:
