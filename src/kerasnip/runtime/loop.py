@@ -63,11 +63,10 @@ def train_lane(model: Any, lane: Any, fit_kwargs: dict[str, Any],
         model.reset_metrics()
         model.train()
         _draw_seed()  # the epoch's data loader draws its base seed
+        order: np.ndarray = np.arange(n)
         if shuffle:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(_draw_seed()))
-            order = order.numpy()
-        else:
-            order = np.arange(n)
+            generator = torch.Generator().manual_seed(_draw_seed())
+            order = torch.randperm(n, generator=generator).numpy()
         for first in range(0, n, batch):
             model.train_step(_batch(training, order[first:first + batch]))
         _draw_seed()  # Keras's epoch iterator makes the next epoch's loader once exhausted
