@@ -46,7 +46,7 @@ from kerasnip._compat import (
     variable_dropout_layers,
 )
 from kerasnip.runtime import loop
-from kerasnip.runtime.pool import variable_values
+from kerasnip.runtime.pool import assign_values, variable_values
 from kerasnip.runtime.runner import padded_fit_data, padding_preserves_training, row_count
 
 #: Fit arguments a lane honours; any other (callbacks, validation_data, ...) is Keras's.
@@ -72,9 +72,8 @@ class Lane:
     start : tuple of lists of ndarray
         The model's trainable, non-trainable, optimizer and metrics variable values
         when the fit starts (:func:`model_values`).
-    dropout_rates : list of float or None
-        The rate of each of the model's variable-rate dropout layers for this lane
-        (``None``: the model's own).
+    dropout_rates : list of float
+        The rate of each of the model's variable-rate dropout layers for this lane.
     """
 
     X: Any
@@ -82,7 +81,7 @@ class Lane:
     sample_weight: np.ndarray | None
     seed: int | None
     start: tuple[list[np.ndarray], ...]
-    dropout_rates: list[float] | None = None
+    dropout_rates: list[float]
 
     @property
     def nbytes(self) -> int:
@@ -151,8 +150,7 @@ def set_model_values(model: Any, values: Sequence[list[Any]]) -> None:
     values : tuple of four lists of arrays
     """
     for variables, group in zip(_variable_groups(model), values, strict=True):
-        for variable, value in zip(variables, group, strict=True):
-            variable.assign(value)
+        assign_values(variables, group)
 
 
 def _variable_groups(model: Any) -> tuple[list[Any], ...]:
@@ -248,7 +246,7 @@ def program_key(model: Any, fit_kwargs: dict[str, Any]) -> str:
     if keras.backend.backend() != "jax":
         return f"model {id(model)}"  # a loop per lane: each trains on its own model
     variable = {id(layer) for layer in variable_dropout_layers(all_layers(model))}
-    hidden = {id(layer) for layer in _hidden_dense(model)} if widenable(model) else set()
+    hidden = {id(layer) for layer in _dense_layers(model)[:-1]} if widenable(model) else set()
     layers = []
     for layer in all_layers(model, include_self=False):
         layer_config = {k: v for k, v in layer.get_config().items() if k != "name"}
@@ -257,6 +255,7 @@ def program_key(model: Any, fit_kwargs: dict[str, Any]) -> str:
         if id(layer) in hidden:
             del layer_config["units"]
         layers.append((type(layer).__module__, type(layer).__qualname__, layer_config))
+    # Widened lanes keep only their variables' ranks (and dtypes) in common.
     layout = [[(len(v.shape) if hidden else tuple(v.shape), str(v.dtype)) for v in group]
               for group in _variable_groups(model)]
     return repr((layers, _compile_config(model), layout, sorted(fit_kwargs.items())))
@@ -276,10 +275,11 @@ def widenable(model: Any) -> bool:
 
     if type(model) is not keras.Sequential:
         return False
-    dense = [i for i, layer in enumerate(model.layers) if type(layer) is keras.layers.Dense]
+    dense = _dense_layers(model)
     if len(dense) < 2:
         return False
-    for layer in model.layers[dense[0]:dense[-1]]:
+    layers = model.layers
+    for layer in layers[layers.index(dense[0]):layers.index(dense[-1])]:
         if type(layer) in (keras.layers.Dense, keras.layers.Activation):
             if not _keeps_zero(layer.activation):
                 return False
@@ -293,11 +293,12 @@ def _keeps_zero(activation: Any) -> bool:
     return bool(np.all(values == 0))
 
 
-def _hidden_dense(model: Any) -> list[Any]:
-    """Every ``Dense`` layer of a :func:`widenable` model but the output layer."""
+def _dense_layers(model: Any) -> list[Any]:
+    """The plain ``Dense`` layers of a ``Sequential`` model, in order (the last is the
+    output layer of a :func:`widenable` one)."""
     import keras
 
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
+    return [layer for layer in model.layers if type(layer) is keras.layers.Dense]
 
 
 def carrier(models: Sequence[Any]) -> tuple[int, list[int]]:
@@ -375,6 +376,8 @@ class _Stacked:
     val_steps: np.ndarray | None
     n_rows: int
     n_val_rows: int
+    batch: int
+    val_batch: int
 
 
 def batch_sizes(lanes: Sequence[Lane], fit_kwargs: dict[str, Any]) -> tuple[int, int]:
@@ -423,7 +426,7 @@ def _stack(lanes: Sequence[Lane], fit_kwargs: dict[str, Any]) -> _Stacked:
         n_val_rows = max(len(v[2]) for v in held_out)
         arrays["val"] = _pad_stack(held_out, n_val_rows)
         val_steps = np.array([len(v[2]) // val_batch for v in held_out], np.int32)
-    return _Stacked(arrays, steps, val_steps, n_rows, n_val_rows)
+    return _Stacked(arrays, steps, val_steps, n_rows, n_val_rows, batch, val_batch)
 
 
 def _pad_stack(parts: Sequence[tuple[Any, Any, np.ndarray]], rows: int) -> Any:
@@ -480,16 +483,15 @@ def train(model: Any, lanes: Sequence[Lane], fit_kwargs: dict[str, Any],
     slots = np.full(epochs, -1, np.int32)
     for slot, epoch in enumerate(snapshot_epochs):
         slots[epoch - 1] = slot
-    batch, val_batch = batch_sizes(lanes, fit_kwargs)
-    rates = [lane.dropout_rates or variable_rates(model) for lane in lanes]
+    rates = [lane.dropout_rates for lane in lanes]
     shapes = _shapes(model)
     start = jax.tree_util.tree_map(lambda *v: np.stack(v),
                                    *[_widen(lane.start, shapes) for lane in lanes])
     inputs = (start, stacked.arrays, stacked.steps,
               stacked.val_steps if stacked.val_steps is not None else stacked.steps,
               np.asarray(rates, np.float32).reshape(len(lanes), -1))
-    program = _program(model, epochs, batch, val_batch, stacked.n_rows, stacked.n_val_rows,
-                       len(snapshot_epochs))
+    program = _program(model, epochs, stacked.batch, stacked.val_batch, stacked.n_rows,
+                       stacked.n_val_rows, len(snapshot_epochs))
     end, ran, logs, val_logs, snaps, snapped = jax.device_get(
         program(*inputs, jnp.asarray(slots)))
     return [_lane_result(i, lane, end, ran, logs, val_logs, snaps, snapped, snapshot_epochs)
@@ -555,7 +557,7 @@ def _program(model: Any, epochs: int, batch: int, val_batch: int, n_rows: int,
         return jax.tree_util.tree_map(lambda v: v[n_steps - 1], logs)
 
     def engine_program(start: Any, data: Any, n_steps: Any, n_val_steps: Any, rates: Any,
-             slots: Any) -> Any:
+                       slots: Any) -> Any:
         trainable, non_trainable, optimizer, metrics0 = start
         with set_dropout_rate(dropout, [rates[j] for j in range(len(dropout))]):
             def epoch(carry: Any, xs: Any) -> tuple[Any, Any]:

@@ -405,9 +405,19 @@ def set_model_state(model: Any, state: tuple[list[Any], list[Any]]) -> None:
     state : tuple of (list of ndarray, list of ndarray)
     """
     values, optimizer_values = state
-    for variable, value in zip(model.variables, values, strict=True):
-        variable.assign(value)
-    for variable, value in zip(model.optimizer.variables, optimizer_values, strict=True):
+    assign_values(model.variables, values)
+    assign_values(model.optimizer.variables, optimizer_values)
+
+
+def assign_values(variables: list[Any], values: list[Any]) -> None:
+    """Assign each of ``values`` to the variable in the same position.
+
+    Parameters
+    ----------
+    variables : list of keras.Variable
+    values : list of arrays
+    """
+    for variable, value in zip(variables, values, strict=True):
         variable.assign(value)
 
 

@@ -280,7 +280,7 @@ def _whole_batch_data(X: Any, y: Any, sample_weight: np.ndarray | None, batch_si
 
 
 def split_off_validation(arrays: tuple[Any, Any, Any], split: float
-                          ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+                         ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """``(training, validation)`` parts of ``(X, y, sample_weight)``: the last ``split`` of
     the rows are held out, as ``keras.Model.fit(validation_split=...)`` does."""
     n = row_count(arrays[0])

@@ -48,6 +48,14 @@ def fold_data(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarra
     return FoldData(X_train, y_model, X_test, y_test, target)
 
 
+def largest_first(members: list[tuple[int, int | None]]
+                  ) -> tuple[list[tuple[int, int | None]], int | None]:
+    """A fold's ``(config, epochs)`` members, the largest epoch count first, and that count
+    (None for a plain fit): the one count the fold is trained to."""
+    members = sorted(members, key=lambda m: -(m[1] or 0))
+    return members, members[0][1]
+
+
 def score_members(model: Any, data: FoldData, test: np.ndarray, fold: int,
                   members: list[tuple[int, int | None]], scorers: dict, save_pred: bool,
                   fit_time: float, restore: Callable[[int], bool]) -> list[dict]:

@@ -24,8 +24,14 @@ from sklearn.base import clone
 from kerasnip._utils import error_message
 from kerasnip.pipelines import check_tunable
 from kerasnip.runtime import engine
-from kerasnip.runtime.pool import tracked
-from kerasnip.tuning._folds import FoldData, fold_data, fold_record, score_members
+from kerasnip.runtime.pool import assign_values, tracked
+from kerasnip.tuning._folds import (
+    FoldData,
+    fold_data,
+    fold_record,
+    largest_first,
+    score_members,
+)
 
 #: Lanes per program: more share the compilation, but the program's memory grows.
 MAX_LANES = 48
@@ -43,7 +49,6 @@ class _Fold:
     test: np.ndarray
     members: list[tuple[int, int | None]]
     data: FoldData
-    prepared: tuple[Any, Any, Any]
     attributes: dict[str, Any]
     lane: engine.Lane
 
@@ -54,6 +59,7 @@ class _Prepared:
 
     task: Any
     estimator: Any
+    model: Any  # the KerasEstimator in ``estimator``
     fit_kwargs: dict[str, Any]
     key: str
     folds: list[_Fold] = field(default_factory=list)
@@ -111,14 +117,16 @@ def _prepare(spec: Any, task: Any, X: Any, y: Any, scorers: dict) -> _Prepared |
     """The task's folds as lanes, or None when the engine cannot train them."""
     estimator = clone(spec).set_params(**task.params)
     model = check_tunable(estimator, "tuning")
-    largest = {max(e or 0 for _, e in members) for _, _, _, members in task.folds}
+    folds = [(fold, train, test, *largest_first(members))
+             for fold, train, test, members in task.folds]
+    largest = {epochs for *_, epochs in folds}
     if len(largest) > 1:
         return None  # folds trained to different epoch counts cannot share a program
-    if task.snapshot_epochs is not None:
-        model.set_params(fit_epochs=largest.pop())
+    epochs = largest.pop()
+    if epochs is not None:
+        model.set_params(fit_epochs=epochs)
     ready = None
-    for fold, train, test, members in task.folds:
-        members = sorted(members, key=lambda m: -(m[1] or 0))
+    for fold, train, test, members, _ in folds:
         try:
             data = fold_data(estimator, X, y, train, test, fold, task.preprocessing)
             X_fit, y_fit, weight = model.initialize_fit(data.X_train, data.y_model)
@@ -134,13 +142,12 @@ def _prepare(spec: Any, task: Any, X: Any, y: Any, scorers: dict) -> _Prepared |
         if ready is None:
             if engine.unsupported(model.model_, fit_kwargs) is not None:
                 return None
-            ready = _Prepared(task, estimator, fit_kwargs,
+            ready = _Prepared(task, estimator, model, fit_kwargs,
                               engine.program_key(model.model_, fit_kwargs)
                               + repr(task.snapshot_epochs))
         lane = engine.make_lane(model.model_, X_fit, y_fit, weight, model._epoch_seed())
         attributes = {k: v for k, v in model.__dict__.items() if k != "model_"}
-        ready.folds.append(_Fold(fold, test, members, data, (X_fit, y_fit, weight),
-                                 attributes, lane))
+        ready.folds.append(_Fold(fold, test, members, data, attributes, lane))
     return ready
 
 
@@ -154,8 +161,8 @@ def _programs(prepared: list[_Prepared]) -> list[tuple[Any, list[_Prepared]]]:
     programs = []
     for group in by_key.values():
         while group:
-            index, members = engine.carrier([_keras_model(ready) for ready in group])
-            carrier = _keras_model(group[index])
+            index, members = engine.carrier([ready.model.model_ for ready in group])
+            carrier = group[index].model.model_
             current: list[_Prepared] = []
             for ready in (group[i] for i in members):
                 if current and sum(len(r.folds) for r in current) + len(ready.folds) > MAX_LANES:
@@ -167,17 +174,11 @@ def _programs(prepared: list[_Prepared]) -> list[tuple[Any, list[_Prepared]]]:
     return programs
 
 
-def _keras_model(ready: _Prepared) -> Any:
-    return check_tunable(ready.estimator, "tuning").model_
-
-
 def _train(carrier: Any, group: list[_Prepared]
            ) -> tuple[list[list[engine.LaneResult]], float]:
     """Train every lane of the group as one program compiled from the ``carrier`` model:
     each task's results, and the seconds per lane."""
-    lanes = [fold.lane for ready in group for fold in ready.folds]
-    if not lanes:
-        return [[] for _ in group], 0.0
+    lanes = [fold.lane for ready in group for fold in ready.folds]  # every task has some
     first = group[0]
     started = time.perf_counter()
     results = iter(engine.train(carrier, lanes, first.fit_kwargs,
@@ -193,13 +194,14 @@ def _finish(ready: _Prepared, results: list[engine.LaneResult], fit_time: float,
     if on_fold is not None and ready.failed:
         on_fold(ready.failed)
     records = list(ready.failed)
-    model = check_tunable(ready.estimator, "tuning")
+    model = ready.model
     for fold, result in zip(ready.folds, results, strict=True):
         model.__dict__.update(fold.attributes)
         engine.set_model_values(model.model_, result.end)
         model._random_streams = None  # a later partial_fit starts from the seed
         try:
-            model.finish_fit(result.history, fit_time, fold.prepared)
+            model.finish_fit(result.history, fit_time,
+                             (fold.lane.X, fold.lane.y, fold.lane.sample_weight))
         except Exception as exc:
             error = error_message(exc)
             fold_records = [fold_record(c, fold.index, scorers, error=error)
@@ -209,10 +211,8 @@ def _finish(ready: _Prepared, results: list[engine.LaneResult], fit_time: float,
                 if epochs not in snapshots:
                     return False
                 trainable, non_trainable = snapshots[epochs]
-                for variable, value in zip(model.model_.trainable_variables + (
-                        model.model_.non_trainable_variables), trainable + non_trainable,
-                        strict=True):
-                    variable.assign(value)
+                assign_values(model.model_.trainable_variables, trainable)
+                assign_values(model.model_.non_trainable_variables, non_trainable)
                 return True
 
             fold_records = score_members(model, fold.data, fold.test, fold.index,

@@ -5,7 +5,9 @@ a set of (configuration, fold) pairs to fit. :meth:`Search.fits` splits the
 pairs into tasks, one per configuration (or per group of configurations that differ
 only in ``fit_epochs``, see below), each fitting all of its folds with ONE
 estimator object so that refitting an already built model is as cheap as the
-estimator makes it. Tasks run through joblib, so any joblib back end works:
+estimator makes it. On JAX and torch, tasks are batched and trained on the tuning
+engine (:mod:`kerasnip.tuning._lanes`) where it applies. Batches run through joblib,
+so any joblib back end works:
 loky processes (``n_jobs``), Dask (``joblib.parallel_backend("dask")``) or Ray
 (``ray.util.joblib.register_ray(); joblib.parallel_backend("ray")``).
 
@@ -58,6 +60,7 @@ from kerasnip.tuning._folds import (
     clear_preprocessed,
     fold_data,
     fold_record,
+    largest_first,
     score_members,
 )
 from kerasnip.tuning._lanes import run_on_engine
@@ -432,9 +435,9 @@ def fit_and_score(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.nd
         ``fit_time`` and ``predictions``.
     """
     model = _model(estimator)
-    members = sorted(members, key=lambda m: -(m[1] or 0))
-    if members[0][1] is not None:
-        model.set_params(fit_epochs=members[0][1])
+    members, largest = largest_first(members)
+    if largest is not None:
+        model.set_params(fit_epochs=largest)
     started = time.perf_counter()
     try:
         data = fold_data(estimator, X, y, train, test, fold, preprocessing or ("", ""))

@@ -27,7 +27,7 @@ from kerasnip._utils import check_integers, error_message
 from kerasnip.pipelines import check_tunable
 from kerasnip.runtime.pool import model_state, set_model_state
 from kerasnip.runtime.runner import whole_batches
-from kerasnip.tuning._folds import fold_inputs, fold_record, fold_targets, score_fold, take
+from kerasnip.tuning._folds import fold_data, fold_record, score_fold
 from kerasnip.tuning._search import Search, preprocessing_key, run_jobs, setup_search
 from kerasnip.tuning.grids import grid_settings, grid_space_filling
 from kerasnip.tuning.params import ParameterSet
@@ -305,24 +305,22 @@ def _train_folds(spec: Any, setting: dict, row: int, folds: list[int], epochs: i
     records = []
     for fold in folds:
         train, test = splits[fold]
-        y_train, y_test = take(y, train), take(y, test)
         started = time.perf_counter()
         try:
-            y_model, target = fold_targets(estimator, y_train)
-            X_train, X_test = fold_inputs(estimator, X, (y_train, y_model), train, test, fold,
-                                          preprocessing)
+            sets = fold_data(estimator, X, y, train, test, fold, preprocessing)
             with whole_batches():
                 if fold in trained.folds:
                     _restore(model, trained.folds.pop(fold))
-                    model.partial_fit(X_train, y_model, epochs=epochs - len(model.history_))
+                    model.partial_fit(sets.X_train, sets.y_model,
+                                      epochs=epochs - len(model.history_))
                 else:  # a first rung, or a resumed run: training from scratch is the same
-                    model.set_params(fit_epochs=epochs).fit(X_train, y_model)
+                    model.set_params(fit_epochs=epochs).fit(sets.X_train, sets.y_model)
         except Exception as exc:
             records.append(fold_record(row, fold, scorers, error=error_message(exc)))
             continue
         fit_time = time.perf_counter() - started
-        records.append(score_fold(model, X_test, y_test, test, row, fold, scorers, save_pred,
-                                  fit_time, target))
+        records.append(score_fold(model, sets.X_test, sets.y_test, test, row, fold, scorers,
+                                  save_pred, fit_time, sets.target))
         if continued:
             trained.folds[fold] = _snapshot(model)
     return records, trained
